@@ -1,0 +1,100 @@
+"""One document through the extraction stage — the recipe, top to bottom:
+
+pages → furniture stripped → blocks (paragraphs, headings, tables) → metadata →
+format from the printed labels → tables mapped to canonical cells → identities
+checked → narrative mentions → an ``Extraction``.
+"""
+
+from __future__ import annotations
+
+from ocr.model import Source
+
+from . import layout
+from .checks import evaluate
+from .mentions import mentions
+from .metadata import read_metadata
+from .model import Extraction, Flag, NotAReport, Paragraph
+from .tables import map_table
+from .templates import FORMATS, detect_format, expected_format, load_spec
+from .layout import TableRow
+
+_SECTION_TABLES = {2: "proactive", 3: "requests", 4: "appeals"}
+_CONTENT_HINTS = {"proactive": ("第二十条",), "requests": ("申请人情况", "自然人", "本年新收"),
+                  "appeals": ("行政复议", "行政诉讼")}
+
+
+def _table_key(block: layout.Block) -> str | None:
+    if block.section in _SECTION_TABLES:
+        return _SECTION_TABLES[block.section]
+    text = "".join("".join(r.cells) for r in block.rows[:6])
+    for key, hints in _CONTENT_HINTS.items():
+        if any(h in text for h in hints):
+            return key
+    return None
+
+
+def _origin(source: Source, rows: list[TableRow]) -> str:
+    pages = {p.number: p.source for p in source.pages}
+    kinds = {pages.get(r.page, "text") for r in rows}
+    return kinds.pop() if len(kinds) == 1 else "mixed"
+
+
+def extract(source: Source) -> Extraction:
+    """Everything reportdb reads from one source. Raises ``NotAReport``."""
+    pages, removed = layout.strip_furniture(source.pages)
+    blocks = layout.blocks(layout.stream(pages))
+    meta = read_metadata(blocks)
+    if not meta.is_report:
+        raise NotAReport(meta.reason or "not a report")
+    all_text = "\n".join(p.text for p in source.pages)
+    evidence = detect_format(all_text)
+    tables = [b for b in blocks if b.kind == "table"]
+    if meta.title is None and not tables:
+        raise NotAReport("not a report: no report title and no tables")
+    flags: list[Flag] = []
+    fmt_key = evidence.format
+    expected = expected_format(meta.year)
+    if fmt_key is None:
+        fmt_key = expected if expected == "legacy" else None
+        if tables or expected in FORMATS:
+            flags.append(Flag("format_unknown", "document",
+                              "no label of a national table format was found"))
+    if fmt_key and expected and fmt_key != expected:
+        flags.append(Flag("format_year_mismatch", "document",
+                          f"{meta.year} report printed in the {fmt_key} format "
+                          f"({expected} expected for that year)", "info"))
+    if meta.period_year and meta.year and meta.period_year != meta.year:
+        flags.append(Flag("year_mismatch", "document",
+                          f"title says {meta.year}, statistics period says {meta.period_year}"))
+    if meta.agency is None:
+        flags.append(Flag("agency_unknown", "document", "no issuing body in title or signature"))
+    for page, text in removed:
+        flags.append(Flag("furniture_removed", f"page={page}", text, "info"))
+
+    cells, checks = [], []
+    if fmt_key in FORMATS:
+        fmt = load_spec()[fmt_key]
+        grouped: dict[str, list[TableRow]] = {}
+        for b in tables:
+            key = _table_key(b)
+            if key is None:
+                flags.append(Flag("unrecognised_table", f"page={b.page}",
+                                  f"a table of {len(b.rows)} rows matches no table of the format"))
+                continue
+            grouped.setdefault(key, []).extend(b.rows)
+        for key, spec in fmt.tables.items():
+            rows = grouped.get(key, [])
+            if not rows:
+                flags.append(Flag("table_missing", key, "the table is not in the document"))
+                continue
+            mapped = map_table(spec, rows, _origin(source, rows))
+            cells.extend(mapped.cells)
+            flags.extend(mapped.flags)
+        checks = evaluate(fmt, cells)
+
+    paragraphs = [Paragraph(seq=i, section=b.section, page=b.page, text=b.text, kind=b.kind)
+                  for i, b in enumerate(x for x in blocks if x.kind != "table")]
+    return Extraction(
+        title=meta.title, agency=meta.agency, year=meta.year, format=fmt_key,
+        pages=[(p.number, p.text, p.source) for p in source.pages], paragraphs=paragraphs,
+        cells=cells, checks=checks, mentions=mentions(blocks), flags=flags)

@@ -1,0 +1,340 @@
+"""Printed table rows → cells under the spec's (table, row, col) keys.
+
+Rows arrive either from a ruled grid (merged cells expanded, so positions are
+reliable) or from a flattened text dump (tab-separated, where multi-level headers
+and label columns are misaligned and only the *order* of values is reliable).
+The mapping is the same for both:
+
+* header rows → one header path per column (``行政诉讼 › 复议后起诉 › 结果维持``);
+  a header cell spans right until the next cell on its own line or a line above;
+* the value columns are the columns whose path ends in a known column label;
+* a data row's labels say its row key (``（三）不予公开`` › ``1.属于国家秘密`` →
+  ``denied_state_secret``); its values go to the value columns by position (grid)
+  or in order (dump);
+* anything that cannot be placed is flagged, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .layout import TableRow
+from .model import Cell, Flag
+from .numbers import Quantity, fold, parse_cell
+from .templates import (Label, TableSpec, appeal_group, best_match, core, enumerator)
+
+COUNT_UNIT = "件"
+
+
+@dataclass
+class Mapped:
+    cells: list[Cell] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+
+
+def is_value(text: str) -> bool:
+    return parse_cell(text).kind in ("number", "zero_mark")
+
+
+def _labels_of(row: TableRow) -> list[tuple[int, str]]:
+    return [(i, t) for i, t in enumerate(row.cells) if t.strip() and not is_value(t)]
+
+
+def has_values(row: TableRow) -> bool:
+    return any(t.strip() and is_value(t) for t in row.cells)
+
+
+# ------------------------------------------------------------------- headers
+
+def header_paths(rows: list[TableRow]) -> list[list[str]]:
+    """One path of header texts per column, outermost first."""
+    if not rows:
+        return []
+    width = max(len(r.cells) for r in rows)
+    grid = [list(r.cells) + [""] * (width - len(r.cells)) for r in rows]
+    paths: list[list[str]] = [[] for _ in range(width)]
+    for k, line in enumerate(grid):
+        carry = ""
+        for c in range(width):
+            text = line[c].strip()
+            if text:
+                carry = text
+            elif any(grid[u][c].strip() for u in range(k)):
+                carry = ""
+            if carry and (not paths[c] or paths[c][-1] != carry):
+                paths[c].append(carry)
+    return paths
+
+
+@dataclass(frozen=True)
+class Leaf:
+    column: int          # grid column (first one, if merged)
+    row_key: str | None  # for table 4 the row comes from the column header
+    col_key: str
+    header: str
+
+
+def value_columns(spec: TableSpec, paths: list[list[str]]) -> list[Leaf]:
+    """The columns that hold values, in printed order."""
+    leaves: list[Leaf] = []
+    for c, path in enumerate(paths):
+        if not path:
+            continue
+        lab = best_match(path[-1], spec.cols)
+        if lab is None:
+            continue
+        row_key = None
+        if spec.key == "appeals":
+            row_key = appeal_group(path)
+            if row_key is None:
+                continue
+        if spec.key == "requests" and lab.key == "other_org" and not any(
+                "法人" in p for p in path) and any("自然人" in p for p in path):
+            continue
+        leaf = Leaf(c, row_key, lab.key, " › ".join(path))
+        if leaves and (leaves[-1].row_key, leaves[-1].col_key) == (row_key, lab.key):
+            continue  # one merged header spread over several grid columns
+        leaves.append(leaf)
+    return leaves
+
+
+def canonical_leaves(spec: TableSpec) -> list[Leaf]:
+    if spec.key == "appeals":
+        return [Leaf(-1, r.key, c.key, f"{r.label} › {c.label}") for r in spec.rows for c in spec.cols]
+    return [Leaf(-1, None, c.key, c.label) for c in spec.cols]
+
+
+# -------------------------------------------------------------------- values
+
+def ordered_values(cells: tuple[str, ...], start: int, n: int) -> list[int] | None:
+    """Indexes of the ``n`` value slots of a dump row whose labels end before ``start``.
+
+    Flattening adds empty slots after labels (label columns merged) and at the end
+    of lines; blank value cells are empty slots too. Surplus empties are taken from
+    the end first, then from the front; a row that cannot give exactly ``n`` slots
+    that way is ambiguous (None).
+    """
+    idx = list(range(start, len(cells)))
+    while len(idx) > n and not cells[idx[-1]].strip():
+        idx.pop()
+    while len(idx) > n and not cells[idx[0]].strip():
+        idx.pop(0)
+    return idx if len(idx) == n else None
+
+
+def _unit(spec: TableSpec, col: Label | None, q: Quantity, header: str) -> str | None:
+    m = re.search(r"单位[:：]\s*([^)）\s]+)", fold(header))
+    if m:
+        return m.group(1)
+    if q.unit:
+        return q.unit
+    if col is not None and col.key == "amount":
+        return None
+    return COUNT_UNIT
+
+
+class _Collector:
+    def __init__(self, spec: TableSpec, origin: str):
+        self.spec = spec
+        self.origin = origin
+        self.out = Mapped()
+        self.seen: dict[tuple[str, str], Cell] = {}
+
+    def add(self, row_key: str, col_key: str, row: TableRow, i: int, header: str) -> None:
+        raw = row.cells[i] if i < len(row.cells) else ""
+        q = parse_cell(raw)
+        col = next((c for c in self.spec.cols if c.key == col_key), None)
+        bbox = row.bboxes[i] if row.bboxes and i < len(row.bboxes) else None
+        conf = row.confidences[i] if row.confidences and i < len(row.confidences) else 1.0
+        cell = Cell(self.spec.key, row_key, col_key, q.value, raw.strip(), _unit(self.spec, col, q, header),
+                    row.page, bbox, conf, self.origin)
+        key = (row_key, col_key)
+        if key in self.seen:
+            if self.seen[key].raw != cell.raw:
+                self.flag("conflicting_cell", f"{row_key}/{col_key}",
+                          f"printed twice: {self.seen[key].raw!r} and {cell.raw!r}")
+            return
+        self.seen[key] = cell
+        self.out.cells.append(cell)
+        if q.kind == "invalid":
+            self.flag("unreadable_cell", f"{row_key}/{col_key}", q.error or "unreadable")
+        elif q.qualifier:
+            self.flag("approximate_cell", f"{row_key}/{col_key}", f"printed {raw.strip()!r}")
+
+    def flag(self, kind: str, scope: str, detail: str, severity: str = "review") -> None:
+        self.out.flags.append(Flag(kind, f"{self.spec.key}:{scope}", detail, severity))
+
+
+# --------------------------------------------------------------------- tables
+
+def map_table(spec: TableSpec, rows: list[TableRow], origin: str) -> Mapped:
+    """Map one table's printed rows to cells of ``spec``."""
+    col = _Collector(spec, origin)
+    if spec.blocks:
+        _map_blocks(spec, rows, col)
+    else:
+        _map_matrix(spec, rows, col)
+    _completeness(spec, col)
+    return col.out
+
+
+def _split_header(rows: list[TableRow]) -> int:
+    for i, r in enumerate(rows):
+        if has_values(r):
+            return i
+    return len(rows)
+
+
+def _map_matrix(spec: TableSpec, rows: list[TableRow], col: _Collector) -> None:
+    """Tables 3 and 4: a header block, then labelled value rows."""
+    first = _split_header(rows)
+    leaves_by_grid: dict[int | None, list[Leaf]] = {}
+    header = rows[:first]
+    expected = len(canonical_leaves(spec))
+    leaves = value_columns(spec, header_paths(header))
+    if len(leaves) != expected:
+        if header:
+            col.flag("header_unrecognised", "columns",
+                     f"found {len(leaves)} of {expected} value columns in the header; "
+                     "the official column order is assumed", "review")
+        leaves = canonical_leaves(spec)
+    leaves_by_grid[rows[0].grid if rows else None] = leaves
+    width = max((len(r.cells) for r in header), default=0)
+    group: str | None = None
+    for r in rows[first:]:
+        labels = _labels_of(r)
+        if not has_values(r):
+            for _, text in labels:
+                group = _group_of(spec, text, group)
+            continue
+        if r.grid not in leaves_by_grid:  # a continuation grid without its own header
+            prev = leaves_by_grid.get(rows[0].grid)
+            leaves_by_grid[r.grid] = prev if prev and width == len(r.cells) else canonical_leaves(spec)
+        leaves = leaves_by_grid[r.grid]
+        positional = r.grid is not None and all(lf.column >= 0 for lf in leaves)
+        for _, text in labels[:-1]:
+            group = _group_of(spec, text, group)
+        row_lab: Label | None = None
+        if labels:
+            text = labels[-1][1]
+            row_lab = best_match(text, spec.rows, group)
+            if row_lab is None:
+                if _group_of(spec, text, None) is not None:
+                    col.flag("values_on_group_label", core(text),
+                             f"values printed on the group label {text!r}")
+                else:
+                    col.flag("unrecognised_row", core(text) or text,
+                             f"row label {text!r} matches no row of {spec.key}")
+                continue
+        start = labels[-1][0] + 1 if labels else 0
+        if spec.key == "appeals" and row_lab is not None:
+            targets = [lf for lf in canonical_leaves(spec) if lf.row_key == row_lab.key]
+            sub_positional = False
+        else:
+            targets = leaves
+            sub_positional = positional
+        if spec.key == "requests" and row_lab is None:
+            col.flag("unrecognised_row", "unlabelled", f"values without a row label: {r.cells}")
+            continue
+        if sub_positional:
+            slots = [lf.column for lf in targets]
+        else:
+            slots = ordered_values(r.cells, start, len(targets))
+            if slots is None:
+                n = sum(1 for t in r.cells[start:] if t.strip())
+                col.flag("ambiguous_row", row_lab.key if row_lab else "values",
+                         f"{n} values printed for {len(targets)} columns: "
+                         + " | ".join(r.cells[start:]))
+                continue
+        for lf, i in zip(targets, slots):
+            row_key = lf.row_key or (row_lab.key if row_lab else None)
+            if row_key is None:
+                continue
+            col.add(row_key, lf.col_key, r, i, lf.header)
+
+
+def _group_of(spec: TableSpec, text: str, current: str | None) -> str | None:
+    """The table-3 group a label opens (``（三）不予公开``), or the current one."""
+    c = core(text)
+    if c in spec.groups:
+        return c
+    enum = enumerator(text) or ""
+    if enum and not enum[:1].isdigit() and best_match(text, spec.rows) is not None:
+        return None  # a new lettered or top-level row closes the group
+    return current
+
+
+_ARTICLE = re.compile(r"第二十条第?\(([一二三四五六七八九十]+)\)项")
+
+
+def _article_of(text: str) -> str | None:
+    m = _ARTICLE.search(re.sub(r"\s+", "", fold(text)))
+    return f"({m.group(1)})" if m else None
+
+
+def _map_blocks(spec: TableSpec, rows: list[TableRow], col: _Collector) -> None:
+    """Table 2: stacked blocks, each a 第二十条 article, a column header, value rows."""
+    block = None
+    leaves: list[Leaf] = []
+    for r in rows:
+        labels = _labels_of(r)
+        article = next((a for _, t in labels if (a := _article_of(t))), None)
+        if article:
+            block = next((b for b in spec.blocks if _article_of(b.article) == article), None)
+            leaves = []
+            if block is None:
+                col.flag("unrecognised_block", article, f"第二十条第{article}项 is not part of this format")
+            continue
+        if block is None:
+            if labels or has_values(r):
+                col.flag("unrecognised_row", "outside-block", f"row before any block: {r.cells}")
+            continue
+        if labels and core(labels[0][1]) == "信息内容":
+            leaves = []
+            for i, text in labels[1:]:
+                lab = best_match(text, block.cols)
+                if lab is None:
+                    col.flag("unrecognised_column", core(text), f"column {text!r} matches no column "
+                             f"of 第二十条第{_article_of(block.article)}项")
+                elif not leaves or leaves[-1].col_key != lab.key:
+                    leaves.append(Leaf(i, None, lab.key, text))
+            continue
+        if not labels:
+            if has_values(r):
+                col.flag("unrecognised_row", "unlabelled", f"values without a row label: {r.cells}")
+            continue
+        row_lab = best_match(labels[0][1], block.rows) or best_match(labels[0][1], spec.rows)
+        if row_lab is None:
+            col.flag("unrecognised_row", core(labels[0][1]),
+                     f"row label {labels[0][1]!r} matches no row of the block")
+            continue
+        targets = leaves or [Leaf(-1, None, c.key, c.label) for c in block.cols]
+        if r.grid is not None and all(lf.column >= 0 for lf in targets):
+            slots = [lf.column for lf in targets]
+        else:
+            slots = ordered_values(r.cells, labels[0][0] + 1, len(targets))
+        if slots is None:
+            col.flag("ambiguous_row", row_lab.key,
+                     f"values do not fit {len(targets)} columns: " + " | ".join(r.cells[1:]))
+            continue
+        for lf, i in zip(targets, slots):
+            col.add(row_lab.key, lf.col_key, r, i, lf.header)
+
+
+def _completeness(spec: TableSpec, col: _Collector) -> None:
+    found = set(col.seen)
+    expected = spec.cells()
+    rows_expected = list(dict.fromkeys(r for r, _ in expected))
+    rows_found = {r for r, _ in found}
+    missing_rows = [r for r in rows_expected if r not in rows_found]
+    if missing_rows and found:
+        col.flag("table_incomplete", "rows", "rows not printed: " + ", ".join(missing_rows))
+    elif not found:
+        col.flag("table_missing", "all", "no value of this table could be read")
+    missing_cells = [f"{r}/{c}" for r, c in expected if r in rows_found and (r, c) not in found]
+    if missing_cells:
+        col.flag("cells_missing", "cells", "not printed: " + ", ".join(missing_cells))
+    blanks = [f"{c.row_key}/{c.col_key}" for c in col.out.cells if c.value is None and c.raw == ""]
+    if blanks:
+        col.flag("blank_cells", "cells", f"{len(blanks)} blank (NULL, not 0): " + ", ".join(blanks))

@@ -1,0 +1,69 @@
+"""What the reading stage hands on: pages of text lines and raw table grids.
+
+Plain, picklable dataclasses, so a page job can run in this process, a pool or a
+cluster. Coordinates are page units with the origin at the top left: PDF points
+for PDF pages, pixels for images. Text dumps have no geometry (``bbox`` None).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+BBox = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One printed line as read (a text-dump line, a text-layer line, an OCR line)."""
+
+    text: str
+    bbox: BBox | None = None
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One cell of a ruled table, merged cells kept with their spans."""
+
+    row: int
+    col: int
+    text: str
+    rowspan: int = 1
+    colspan: int = 1
+    bbox: BBox | None = None
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A table found on one page: its cells and where it sits."""
+
+    page: int
+    cells: tuple[GridCell, ...]
+    bbox: BBox | None = None
+
+
+@dataclass
+class Page:
+    """One page: ``source`` says how its text was obtained (text, text_layer, ocr)."""
+
+    number: int
+    lines: list[Line]
+    source: str = "text"
+    width: float | None = None
+    height: float | None = None
+    grids: list[Grid] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+
+@dataclass
+class Source:
+    """A whole input file as read."""
+
+    path: str
+    sha256: str
+    media_type: str
+    pages: list[Page]

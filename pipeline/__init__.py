@@ -1,0 +1,1 @@
+"""Drives ocr → extract → warehouse: file discovery, per-file jobs, the CLI."""

@@ -1,0 +1,137 @@
+"""The ``reportdb`` command: a thin layer over ``pipeline.ingest``,
+``warehouse.query`` and ``pipeline.render``.
+
+Exit codes: 0 success; 1 some input failed (ingest) or the query/document was
+bad; 2 the command itself could not run (database unavailable, bad usage).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import duckdb
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from warehouse.query import DatabaseUnavailable, find_document, run_query
+
+from .ingest import DEFAULT_DB, FileResult, ingest
+from .render import print_document
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Annual reports on government information disclosure → DuckDB.")
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+DbOption = typer.Option(DEFAULT_DB, "--db", help="DuckDB database file.")
+_STYLE = {"ok": "green", "needs_review": "yellow", "failed": "red"}
+
+
+def _line(r: FileResult) -> Text:
+    status = r.status or r.outcome
+    t = Text()
+    t.append(f"{status:<13}", style=_STYLE.get(status, ""))
+    if r.outcome == "failed":
+        t.append(f"{r.path}: {r.error} (stage {r.stage})")
+        return t
+    if r.outcome == "unchanged":
+        t.append(f"unchanged  {r.path}" + (f"  ({r.note})" if r.note else ""), style="dim")
+        return t
+    t.append(f"{r.year or '----'}  {r.format or '-':<8} {r.agency or '(agency unknown)'}  ")
+    t.append(f"{r.cells} cells, {r.checks_failed} checks failed", style="dim")
+    t.append(f"  {r.path}")
+    return t
+
+
+@app.command("ingest")
+def ingest_cmd(paths: List[Path] = typer.Argument(..., help="Files and folders (searched recursively)."),
+               db: str = DbOption) -> None:
+    """Read reports, extract their tables and text, and load them into the database."""
+    try:
+        summary = ingest([str(p) for p in paths], db, on_result=lambda r: out.print(_line(r)))
+    except duckdb.Error as exc:
+        err.print(f"reportdb: cannot open {db}: {str(exc).splitlines()[0]}")
+        raise typer.Exit(2)
+    loaded = [r for r in summary.results if r.outcome == "loaded"]
+    by_status = {s: sum(1 for r in loaded if r.status == s) for s in ("ok", "needs_review")}
+    out.print(f"{len(summary.results)} files: {len(loaded)} loaded "
+              f"({by_status['ok']} ok, {by_status['needs_review']} needs_review), "
+              f"{summary.count('unchanged')} unchanged, {summary.count('failed')} failed → {db}")
+    raise typer.Exit(0 if summary.ok else 1)
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _jsonable(v):
+    if isinstance(v, (datetime, date)):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return float(v)
+    return v
+
+
+@app.command("query")
+def query_cmd(sql: str = typer.Argument(..., help="One SQL statement (read-only)."),
+              db: str = DbOption,
+              format: Format = typer.Option(Format.table, "--format", help="Output format.")) -> None:
+    """Run SQL against the database, opened read-only."""
+    try:
+        res = run_query(db, sql)
+    except DatabaseUnavailable as exc:
+        err.print(f"reportdb: {exc}")
+        raise typer.Exit(2)
+    except duckdb.Error as exc:
+        err.print(f"reportdb: query failed: {str(exc).splitlines()[0]}")
+        raise typer.Exit(1)
+    if format is Format.csv:
+        w = csv.writer(sys.stdout)
+        w.writerow(res.columns)
+        w.writerows(res.rows)
+    elif format is Format.json:
+        json.dump([{c: _jsonable(v) for c, v in zip(res.columns, row)} for row in res.rows],
+                  sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        t = Table(show_lines=False)
+        for c in res.columns:
+            t.add_column(c)
+        for row in res.rows:
+            t.add_row(*["" if v is None else str(v) for v in row])
+        out.print(t)
+        out.print(f"({len(res.rows)} rows)", style="dim")
+
+
+@app.command("show")
+def show_cmd(doc: str = typer.Argument(..., help="doc_id (or a unique prefix) or source path."),
+             db: str = DbOption) -> None:
+    """Print one document's metadata and its tables laid out like the official format."""
+    try:
+        view = find_document(db, doc)
+    except DatabaseUnavailable as exc:
+        err.print(f"reportdb: {exc}")
+        raise typer.Exit(2)
+    if view is None:
+        err.print(f"reportdb: no single document matches {doc!r}")
+        raise typer.Exit(1)
+    print_document(view, out)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""Ingest: files → read → extract → load, one document per transaction.
+
+The recipe for one file is ``process`` (a pure function of a picklable
+``FileJob``: no database, so it can run in a worker process or on a cluster);
+``ingest`` discovers files, skips what the database already holds, runs the jobs
+and writes each result from this one process. A bad file becomes a recorded
+failure and never stops the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from extract.document import extract
+from extract.model import Extraction, NotAReport
+from ocr.errors import ReadError
+from ocr.read import SUPPORTED_SUFFIXES, read_source
+from warehouse import load as wl
+from warehouse.schema import connect
+
+from .version import PIPELINE_VERSION
+
+DEFAULT_DB = "reportdb.duckdb"
+
+
+@dataclass(frozen=True)
+class FileJob:
+    path: str
+    sha256: str | None
+
+
+@dataclass
+class Processed:
+    """What ``process`` returns: an extraction, or the stage and reason it failed."""
+
+    path: str
+    sha256: str | None
+    media_type: str | None = None
+    n_pages: int = 0
+    extraction: Extraction | None = None
+    stage: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class FileResult:
+    """One line of the ingest report."""
+
+    path: str
+    outcome: str                 # loaded | unchanged | failed
+    doc_id: str | None = None
+    status: str | None = None    # ok | needs_review | failed
+    agency: str | None = None
+    year: int | None = None
+    format: str | None = None
+    cells: int = 0
+    checks_failed: int = 0
+    stage: str | None = None
+    error: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class IngestSummary:
+    run_id: int
+    db: str
+    results: list[FileResult] = field(default_factory=list)
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for r in self.results if r.outcome == outcome)
+
+    @property
+    def ok(self) -> bool:
+        return self.count("failed") == 0
+
+
+def sha256_file(path: str) -> str | None:
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def discover(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[str]]:
+    """Files to ingest (named files as given, folders searched recursively for the
+    supported types) and the paths that do not exist."""
+    files: list[str] = []
+    missing: list[str] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if (f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES
+                        and not any(part.startswith(".") for part in f.relative_to(p).parts)):
+                    files.append(str(f))
+        elif p.exists() or p.is_symlink():
+            files.append(str(p))
+        else:
+            missing.append(str(p))
+    return list(dict.fromkeys(files)), missing
+
+
+def process(job: FileJob) -> Processed:
+    """Read and extract one file. Never raises for a bad file."""
+    out = Processed(job.path, job.sha256)
+    try:
+        source = read_source(job.path)
+    except ReadError as exc:
+        out.stage, out.error = exc.stage, exc.reason
+        return out
+    out.media_type, out.n_pages, out.sha256 = source.media_type, len(source.pages), source.sha256
+    try:
+        out.extraction = extract(source)
+    except NotAReport as exc:
+        out.stage, out.error = exc.stage, exc.reason
+    except Exception as exc:  # a bug must not stop the batch; it is recorded with its type
+        out.stage, out.error = "extract", f"internal error: {type(exc).__name__}: {exc}"
+    return out
+
+
+def ingest(paths: Iterable[str | os.PathLike], db: str = DEFAULT_DB,
+           on_result: Callable[[FileResult], None] | None = None) -> IngestSummary:
+    """Ingest files and folders into ``db``; returns one result per file."""
+    files, missing = discover(paths)
+    con = connect(db)
+    try:
+        run_id = wl.start_run(con)
+        summary = IngestSummary(run_id, db)
+
+        def emit(res: FileResult) -> None:
+            summary.results.append(res)
+            if on_result:
+                on_result(res)
+
+        for path in missing:
+            con.execute("INSERT INTO failures VALUES (?,?,?,?)",
+                        [run_id, path, "read", "no such file or directory"])
+            emit(FileResult(path, "failed", status="failed", stage="read",
+                            error="no such file or directory"))
+        for path in files:
+            emit(_one(con, run_id, path))
+        wl.finish_run(con, run_id, len(files) + len(missing),
+                      summary.count("loaded") + summary.count("unchanged"), summary.count("failed"))
+    finally:
+        con.close()
+    return summary
+
+
+def _one(con, run_id: int, path: str) -> FileResult:
+    sha = sha256_file(path)
+    if sha:
+        k = wl.known(con, sha)
+        if k and k.pipeline_version == PIPELINE_VERSION and k.status != "failed":
+            note = None if k.source_path == path else f"same content as {k.source_path}"
+            return FileResult(path, "unchanged", k.doc_id, k.status, note=note)
+    p = process(FileJob(path, sha))
+    if p.extraction is None:
+        doc_id = wl.record_failure(con, run_id=run_id, path=path, sha256=p.sha256,
+                                   media_type=p.media_type, stage=p.stage or "read",
+                                   error=p.error or "unknown error", version=PIPELINE_VERSION)
+        return FileResult(path, "failed", doc_id, "failed", stage=p.stage, error=p.error)
+    x = p.extraction
+    try:
+        doc_id = wl.load_document(con, path=path, sha256=p.sha256 or "", media_type=p.media_type or "",
+                                  n_pages=p.n_pages, x=x, version=PIPELINE_VERSION)
+    except Exception as exc:  # the transaction was rolled back: nothing half-loaded
+        err = f"database error: {type(exc).__name__}: {exc}".splitlines()[0]
+        wl.record_failure(con, run_id=run_id, path=path, sha256=p.sha256, media_type=p.media_type,
+                          stage="load", error=err, version=PIPELINE_VERSION)
+        return FileResult(path, "failed", None, "failed", stage="load", error=err)
+    return FileResult(path, "loaded", doc_id, x.status, x.agency, x.year, x.format,
+                      len(x.cells), x.checks_failed)

@@ -1,0 +1,115 @@
+"""Terminal rendering of a stored document: metadata, then each table laid out
+like the official format (rows and columns in printed order, labels in full)."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from extract.templates import TABLE_TITLES, load_spec
+from warehouse.query import DocumentView
+
+_STATUS_STYLE = {"ok": "green", "needs_review": "yellow", "failed": "red"}
+
+
+def _fmt(value: float | None, raw: str | None) -> Text:
+    if value is None:
+        return Text("·" if raw == "" else f"?{raw}", style="bold red")
+    shown = str(int(value)) if float(value).is_integer() else f"{value:g}"
+    if raw and raw != shown:
+        shown = raw  # show what was printed (— / 无 …) rather than the number read
+    return Text(shown)
+
+
+def document(view: DocumentView) -> Group:
+    m = view.meta
+    head = Table.grid(padding=(0, 2))
+    for key in ("doc_id", "title", "agency", "year", "format", "status", "province", "city",
+                "county", "township", "region_code", "source_path", "media_type", "pages",
+                "pipeline_version", "ingested_at"):
+        val = m.get(key)
+        style = _STATUS_STYLE.get(str(val), "") if key == "status" else ""
+        head.add_row(Text(key, style="dim"), Text("" if val is None else str(val), style=style))
+    parts: list = [head]
+    fmt = load_spec().get(m.get("format") or "")
+    if fmt:
+        parts += [_proactive(fmt, view), _requests(fmt, view), _appeals(fmt, view)]
+    if view.failed_checks:
+        t = Table(title="failed identities", title_justify="left")
+        for col in ("check", "scope", "expected", "actual"):
+            t.add_column(col)
+        for c in view.failed_checks:
+            t.add_row(c[0], c[1], f"{c[2]:g}", f"{c[3]:g}")
+        parts.append(t)
+    if view.flags:
+        t = Table(title="to review", title_justify="left")
+        for col in ("flag", "scope", "detail"):
+            t.add_column(col)
+        for f in view.flags:
+            t.add_row(*f)
+        parts.append(t)
+    return Group(*parts)
+
+
+def _proactive(fmt, view: DocumentView) -> Table:
+    spec = fmt.tables["proactive"]
+    t = Table(title=TABLE_TITLES["proactive"], title_justify="left", show_header=False)
+    width = max(len(b.cols) for b in spec.blocks) + 1
+    for i in range(width):
+        t.add_column(overflow="fold", min_width=8 if i else 14)
+    for b in spec.blocks:
+        t.add_row(Text(b.article, style="bold"), *[""] * (width - 1))
+        t.add_row(Text("信息内容", style="dim"), *[Text(c.label, style="dim") for c in b.cols],
+                  *[""] * (width - 1 - len(b.cols)))
+        for r in b.rows:
+            vals = [_cell(view, "proactive", r.key, c.key) for c in b.cols]
+            t.add_row(r.label, *vals, *[""] * (width - 1 - len(vals)))
+    return t
+
+
+def _cell(view: DocumentView, table: str, row: str, col: str) -> Text:
+    got = view.cells.get((table, row, col))
+    if got is None:
+        return Text("—", style="dim italic")  # not printed in the document
+    value, raw, origin = got
+    text = _fmt(value, raw)
+    if origin == "correction":
+        text.stylize("bold cyan")
+    return text
+
+
+def _requests(fmt, view: DocumentView) -> Table:
+    spec = fmt.tables["requests"]
+    t = Table(title=TABLE_TITLES["requests"], title_justify="left")
+    t.add_column("", min_width=18, overflow="fold", ratio=3)
+    for c in spec.cols:
+        t.add_column(_SHORT.get(c.key, c.label), justify="right", no_wrap=True)
+    group = None
+    for r in spec.rows:
+        if r.group and r.group != group:
+            t.add_row(Text(f"（{_GROUP_NO[r.group]}）{r.group}", style="dim"), *[""] * len(spec.cols))
+        group = r.group
+        t.add_row(r.label if not r.group else f"  {r.label}",
+                  *[_cell(view, "requests", r.key, c.key) for c in spec.cols])
+    return t
+
+
+_SHORT = {"natural_person": "自然人", "business": "商业企业", "research": "科研机构",
+          "ngo": "公益组织", "legal_services": "法律服务", "other_org": "其他组织", "total": "总计"}
+_GROUP_NO = {"不予公开": "三", "无法提供": "四", "不予处理": "五", "其他处理": "六"}
+
+
+def _appeals(fmt, view: DocumentView) -> Table:
+    spec = fmt.tables["appeals"]
+    t = Table(title=TABLE_TITLES["appeals"], title_justify="left")
+    t.add_column("")
+    for c in spec.cols:
+        t.add_column(c.label, justify="right")
+    for r in spec.rows:
+        t.add_row(r.label, *[_cell(view, "appeals", r.key, c.key) for c in spec.cols])
+    return t
+
+
+def print_document(view: DocumentView, console: Console | None = None) -> None:
+    (console or Console()).print(document(view))

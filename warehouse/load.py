@@ -1,0 +1,122 @@
+"""Loading: one transaction per document, idempotent by content hash.
+
+* The same bytes ingested again with the same pipeline version change nothing.
+* A changed file (same path, new hash) replaces its old version.
+* A newer pipeline version re-processes and replaces the document.
+* A failed file leaves a ``documents`` row with status ``failed`` and a
+  ``failures`` row with the stage and reason — and nothing half-loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import duckdb
+
+from extract.model import Extraction
+
+from .schema import DOC_TABLES
+
+
+def doc_id_for(sha256: str | None, path: str) -> str:
+    if sha256:
+        return sha256[:16]
+    return "p" + hashlib.sha256(path.encode()).hexdigest()[:15]
+
+
+@dataclass(frozen=True)
+class Known:
+    doc_id: str
+    source_path: str
+    status: str
+    pipeline_version: str | None
+
+
+def known(con: duckdb.DuckDBPyConnection, sha256: str) -> Known | None:
+    row = con.execute("SELECT doc_id, source_path, status, pipeline_version FROM documents "
+                      "WHERE sha256 = ?", [sha256]).fetchone()
+    return Known(*row) if row else None
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _delete(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> None:
+    for d in doc_ids:
+        for t in DOC_TABLES:
+            con.execute(f"DELETE FROM {t} WHERE doc_id = ?", [d])
+        con.execute("DELETE FROM documents WHERE doc_id = ?", [d])
+
+
+def _replaced(con, doc_id: str, path: str) -> list[str]:
+    rows = con.execute("SELECT doc_id FROM documents WHERE doc_id = ? OR source_path = ?",
+                       [doc_id, path]).fetchall()
+    return [r[0] for r in rows]
+
+
+def load_document(con: duckdb.DuckDBPyConnection, *, path: str, sha256: str, media_type: str,
+                  n_pages: int, x: Extraction, version: str) -> str:
+    """Write one document and everything read from it, atomically. Returns doc_id."""
+    doc_id = doc_id_for(sha256, path)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _delete(con, _replaced(con, doc_id, path))
+        con.execute(
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [doc_id, path, sha256, media_type, n_pages, x.title, x.agency, x.province, x.city,
+             x.county, x.township, x.region_code, x.year, x.format, x.status, version, _now()])
+        _insert(con, "cells", [
+            (doc_id, c.table_key, c.row_key, c.col_key, c.value, c.raw, c.unit, c.page,
+             list(c.bbox) if c.bbox else None, c.confidence, c.origin) for c in x.cells])
+        _insert(con, "checks", [(doc_id, c.check_key, c.scope, c.expected, c.actual, c.ok)
+                                for c in x.checks])
+        _insert(con, "mentions", [(doc_id, i, m.page, m.section, m.value, m.unit, m.qualifier,
+                                   m.text, m.raw) for i, m in enumerate(x.mentions)])
+        _insert(con, "pages", [(doc_id, n, t, s) for n, t, s in x.pages])
+        _insert(con, "paragraphs", [(doc_id, p.seq, p.section, p.page, p.kind, p.text)
+                                    for p in x.paragraphs])
+        _insert(con, "flags", [(doc_id, f.flag, f.scope, f.detail, f.severity) for f in x.flags])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return doc_id
+
+
+def record_failure(con: duckdb.DuckDBPyConnection, *, run_id: int, path: str, sha256: str | None,
+                   media_type: str | None, stage: str, error: str, version: str) -> str:
+    """A file that could not be loaded: a ``failed`` document row and a failures row."""
+    doc_id = doc_id_for(sha256, path)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _delete(con, _replaced(con, doc_id, path))
+        con.execute("INSERT INTO documents (doc_id, source_path, sha256, media_type, status, "
+                    "pipeline_version, ingested_at) VALUES (?,?,?,?,?,?,?)",
+                    [doc_id, path, sha256, media_type, "failed", version, _now()])
+        con.execute("INSERT INTO failures VALUES (?,?,?,?)", [run_id, path, stage, error])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return doc_id
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+    if rows:
+        marks = ",".join("?" * len(rows[0]))
+        con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+
+
+def start_run(con: duckdb.DuckDBPyConnection) -> int:
+    run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchone()[0]
+    con.execute("INSERT INTO runs VALUES (?, ?, NULL, 0, 0, 0)", [run_id, _now()])
+    return run_id
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, seen: int, loaded: int,
+               failed: int) -> None:
+    con.execute("UPDATE runs SET finished_at = ?, files_seen = ?, files_loaded = ?, "
+                "files_failed = ? WHERE run_id = ?", [_now(), seen, loaded, failed, run_id])

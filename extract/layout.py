@@ -5,7 +5,9 @@ Steps, each a pure function kept for inspection:
 
 1. ``strip_furniture``: page numbers (``- 3 -``, ``第3页``, ``3/12``, a bare number at
    the page edge) and running headers/footers (the same line at the top or bottom
-   of several pages) are taken out; what was removed is returned.
+   of several pages, or the report's title repeated at the top of a later page)
+   are taken out; what was removed is returned. The first page's top lines are
+   kept: that is where the title itself stands.
 2. ``stream``: pages → one stream of text lines, table rows and gaps (blank lines,
    page breaks). Table rows come from tab-separated dump lines or from ruled grids.
 3. ``blocks``: the stream → titles, headings, paragraphs and tables, with sections
@@ -29,6 +31,7 @@ _PAGE_NO = re.compile(
     r"^\s*(?:[-—–－~]\s*\d{1,4}\s*[-—–－~]|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
     r"|\d{1,4}\s*/\s*\d{1,4}|[Pp]\s*\.\s*\d{1,4}|Page\s+\d{1,4}\b.*)\s*$")
 _BARE_NO = re.compile(r"^\s*\d{1,4}\s*$")
+_TITLE_LIKE = re.compile(r"^.{0,40}(政府信息公开|政务公开|信息公开).{0,20}报告$")
 _EDGE = 2  # lines at the top and the bottom of a page where furniture sits
 
 
@@ -56,15 +59,18 @@ def strip_furniture(pages: list[Page]) -> tuple[list[Page], list[tuple[int, str]
     running = {k for k, n in edge_counts.items()
                if multi and n >= 2 and n >= len(pages) / 2 and len(k) <= 60}
     out, removed = [], []
-    for page in pages:
-        edges = set(_edge_indexes(page.lines))
+    for n, page in enumerate(pages):
+        edge_list = _edge_indexes(page.lines)
+        edges = set(edge_list)
+        top = set(edge_list[:_EDGE])
         keep = []
         for i, ln in enumerate(page.lines):
             t = ln.text
             drop = bool(t.strip()) and not _is_table_line(ln) and (
                 _PAGE_NO.match(t)
                 or (i in edges and multi and _BARE_NO.match(t))
-                or (i in edges and _furniture_key(t) in running))
+                or (i in edges and _furniture_key(t) in running and (n > 0 or i not in top))
+                or (n > 0 and i in top and _TITLE_LIKE.match(re.sub(r"\s+", "", t))))
             if drop:
                 removed.append((page.number, t.strip()))
             else:

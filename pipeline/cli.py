@@ -83,11 +83,26 @@ def _jsonable(v):
     return v
 
 
+def _shown(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
 @app.command("query")
-def query_cmd(sql: str = typer.Argument(..., help="One SQL statement (read-only)."),
+def query_cmd(sql: Optional[str] = typer.Argument(None, help="One SQL statement (read-only)."),
               db: str = DbOption,
-              format: Format = typer.Option(Format.table, "--format", help="Output format.")) -> None:
+              format: Format = typer.Option(Format.table, "--format", help="Output format."),
+              file: Optional[Path] = typer.Option(None, "--file", "-f",
+                                                  help="Read the SQL from a file ('-': standard input).")) -> None:
     """Run SQL against the database, opened read-only."""
+    if file is not None:
+        sql = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+    if not sql or not sql.strip():
+        err.print("reportdb: no SQL given (an argument, or --file)")
+        raise typer.Exit(2)
     try:
         res = run_query(db, sql)
     except DatabaseUnavailable as exc:
@@ -107,9 +122,9 @@ def query_cmd(sql: str = typer.Argument(..., help="One SQL statement (read-only)
     else:
         t = Table(show_lines=False)
         for c in res.columns:
-            t.add_column(c)
+            t.add_column(c, overflow="fold")
         for row in res.rows:
-            t.add_row(*["" if v is None else str(v) for v in row])
+            t.add_row(*[_shown(v) for v in row])
         out.print(t)
         out.print(f"({len(res.rows)} rows)", style="dim")
 

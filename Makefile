@@ -1,0 +1,40 @@
+# reportdb — the two commands of the README:
+#   make demo   set up, ingest the bundled fixtures, print a cross-year / cross-region query
+#   make test   set up, run the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DB ?= demo.duckdb
+
+.PHONY: setup system demo test fixtures bench clean
+
+setup: system $(STAMP)
+
+system:
+	@bash scripts/install-system.sh
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+demo: setup
+	@rm -f $(DEMO_DB)
+	$(BIN)/reportdb ingest fixtures/samples --db $(DEMO_DB)
+	$(BIN)/reportdb query --db $(DEMO_DB) --file fixtures/demo.sql
+
+test: setup
+	$(BIN)/python -m pytest
+
+# regenerate the committed samples (deterministic: no diff unless the generator changed)
+fixtures: setup
+	$(BIN)/python -m fixtures.generate fixtures/samples
+
+bench: setup
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) $(DEMO_DB) .pytest_cache

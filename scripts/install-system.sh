@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages reportdb needs, if any is missing:
+# Python with venv, Tesseract with the Simplified-Chinese model, the WenQuanYi
+# CJK fonts (the fixture generator embeds them in PDFs), poppler's tools.
+# Runs apt-get only when something is missing; needs root for that.
+set -euo pipefail
+
+PKGS=(tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng fonts-wqy-zenhei fonts-wqy-microhei poppler-utils)
+if ! command -v python3 >/dev/null 2>&1; then
+  PKGS+=(python3 python3-venv python3-pip)
+elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  PKGS+=(python3-venv python3-pip)
+fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing system packages: ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+    echo "error: missing packages (${missing[*]}) and not root; run as root or install them" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,90 @@
+"""The ``reportdb`` command as a user runs it: a real subprocess and a real DuckDB file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import duckdb
+
+from .conftest import SAMPLES
+
+
+def run(*args, check=None):
+    p = subprocess.run([sys.executable, "-m", "pipeline.cli", *map(str, args)],
+                       capture_output=True, text=True, env={"COLUMNS": "160", "PATH": "/usr/bin:/bin"})
+    if check is not None:
+        assert p.returncode == check, p.stdout + p.stderr
+    return p
+
+
+def test_ingest_query_show(tmp_path, seed_path):
+    db = tmp_path / "s.duckdb"
+    p = run("ingest", seed_path, "--db", db, check=0)
+    assert "needs_review" in p.stdout and "盐池县王乐井乡" in p.stdout and "186 cells" in p.stdout
+    assert "1 loaded" in p.stdout
+
+    p = run("query", "SELECT agency, year FROM documents", "--db", db, "--format", "json", check=0)
+    assert json.loads(p.stdout) == [{"agency": "盐池县王乐井乡", "year": 2023}]
+    p = run("query", "SELECT row_key, value FROM cells WHERE row_key='penalty'", "--db", db,
+            "--format", "csv", check=0)
+    assert p.stdout.splitlines() == ["row_key,value", "penalty,75.0"]
+    p = run("query", "SELECT agency FROM documents", "--db", db, check=0)
+    assert "盐池县王乐井乡" in p.stdout
+
+    doc_id = duckdb.connect(str(db), read_only=True).execute("SELECT doc_id FROM documents").fetchone()[0]
+    p = run("show", doc_id[:6], "--db", db, check=0)
+    for text in ("第二十条第（六）项", "行政处罚", "75", "（七）总计", "复议后起诉", "table_incomplete"):
+        assert text in p.stdout
+
+
+def test_query_is_read_only_and_errors_are_one_line(tmp_path, seed_path):
+    db = tmp_path / "s.duckdb"
+    run("ingest", seed_path, "--db", db, check=0)
+    p = run("query", "DELETE FROM documents", "--db", db, check=1)
+    assert p.stderr.startswith("reportdb: query failed:") and len(p.stderr.strip().splitlines()) == 1
+    assert duckdb.connect(str(db), read_only=True).execute("SELECT count(*) FROM documents").fetchone()[0] == 1
+    p = run("query", "SELECT 1", "--db", tmp_path / "none.duckdb", check=2)
+    assert "no such database" in p.stderr
+    run("show", "zzzz", "--db", db, check=1)
+
+
+def test_bad_files_are_recorded_and_do_not_stop_the_others(tmp_path, seed_path):
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "empty.txt").write_bytes(b"")
+    (inbox / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
+    (inbox / "fake.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)  # extension lies
+    (inbox / "notes.txt").write_text("会议纪要\n\n今天讨论了食堂菜单。\n", encoding="utf-8")
+    (inbox / "gbk.txt").write_bytes(seed_path.read_text(encoding="utf-8").encode("gb18030"))
+    (inbox / "seed.txt").write_bytes(seed_path.read_bytes())
+    db = tmp_path / "b.duckdb"
+    p = run("ingest", inbox, tmp_path / "missing.txt", "--db", db, check=1)
+    con = duckdb.connect(str(db), read_only=True)
+    failures = dict(con.execute("SELECT regexp_extract(source_path, '[^/]+$'), error FROM failures").fetchall())
+    assert failures["empty.txt"] == "empty file (0 bytes)"
+    assert failures["binary.txt"] == "binary data, not text"
+    assert failures["fake.txt"].startswith("unsupported file type (image/png")
+    assert failures["notes.txt"].startswith("not a report")
+    assert failures["missing.txt"] == "no such file or directory"
+    statuses = dict(con.execute("SELECT regexp_extract(source_path, '[^/]+$'), status FROM documents").fetchall())
+    assert statuses["seed.txt"] == "needs_review"
+    assert statuses["empty.txt"] == "failed"
+    # the GB18030 copy is a different file with the same text: read and loaded too
+    assert statuses["gbk.txt"] == "needs_review"
+    assert con.execute("SELECT count(*) FROM cells").fetchone()[0] == 2 * 186
+    assert con.execute("SELECT files_seen, files_loaded, files_failed FROM runs").fetchone() == (7, 2, 5)
+    con.close()
+    for name in ("empty.txt", "binary.txt", "fake.txt", "notes.txt", "missing.txt"):
+        line = next(ln for ln in p.stdout.splitlines() if name in ln)
+        assert line.startswith("failed")
+
+
+def test_demo_query_runs_on_the_samples(tmp_path):
+    db = tmp_path / "d.duckdb"
+    run("ingest", SAMPLES, "--db", db, check=0)
+    p = run("query", "--file", SAMPLES.parent / "demo.sql", "--db", db, "--format", "json", check=0)
+    rows = json.loads(p.stdout)
+    assert len(rows) == 5 and len({r["year"] for r in rows}) == 5
+    assert all(r["new_requests"] is not None for r in rows)

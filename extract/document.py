@@ -41,12 +41,17 @@ def _origin(source: Source, rows: list[TableRow]) -> str:
 
 def extract(source: Source) -> Extraction:
     """Everything reportdb reads from one source. Raises ``NotAReport``."""
+    ocr_pages = [p.number for p in source.pages if p.source == "needs_ocr"]
+    if ocr_pages and len(ocr_pages) == len(source.pages):
+        raise NotAReport("no usable text layer on any page (a scan): the OCR path is not "
+                         "available in this version")
     pages, removed = layout.strip_furniture(source.pages)
     blocks = layout.blocks(layout.stream(pages))
     meta = read_metadata(blocks)
     if not meta.is_report:
         raise NotAReport(meta.reason or "not a report")
-    all_text = "\n".join(p.text for p in source.pages)
+    all_text = "\n".join([p.text for p in source.pages]
+                         + [c.text for p in source.pages for g in p.grids for c in g.cells])
     evidence = detect_format(all_text)
     tables = [b for b in blocks if b.kind == "table"]
     if meta.title is None and not tables:
@@ -68,6 +73,9 @@ def extract(source: Source) -> Extraction:
                           f"title says {meta.year}, statistics period says {meta.period_year}"))
     if meta.agency is None:
         flags.append(Flag("agency_unknown", "document", "no issuing body in title or signature"))
+    for n in ocr_pages:
+        flags.append(Flag("ocr_needed", f"page={n}",
+                          "no usable text layer on this page; its content was not read"))
     for page, text in removed:
         flags.append(Flag("furniture_removed", f"page={page}", text, "info"))
 

@@ -99,7 +99,8 @@ class Extraction:
 
 
 class NotAReport(Exception):
-    """The file reads, but it is not an annual report (no title, no tables)."""
+    """The file reads, but nothing of a report can be taken from it (not an annual
+    report, or no readable text at all)."""
 
     stage = "extract"
 

@@ -14,7 +14,8 @@ from .model import Source
 from .text import read_text_pages
 
 TEXT_SUFFIXES = {".txt", ".text"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES
+PDF_SUFFIXES = {".pdf"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | PDF_SUFFIXES
 
 
 def sniff(data: bytes, suffix: str) -> str:
@@ -54,6 +55,9 @@ def read_source(path: str | Path) -> Source:
     media = sniff(data, p.suffix.lower())
     if media == "text/plain":
         pages = read_text_pages(data, p.name)
+    elif media == "application/pdf":
+        from .pdf import read_pdf_pages  # pdfplumber is imported only when a PDF comes
+        pages = read_pdf_pages(data)
     else:
         raise ReadError(f"unsupported file type ({media}, extension {p.suffix or 'none'})")
     return Source(path=str(p), sha256=sha, media_type=media, pages=pages)

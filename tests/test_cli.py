@@ -86,5 +86,5 @@ def test_demo_query_runs_on_the_samples(tmp_path):
     run("ingest", SAMPLES, "--db", db, check=0)
     p = run("query", "--file", SAMPLES.parent / "demo.sql", "--db", db, "--format", "json", check=0)
     rows = json.loads(p.stdout)
-    assert len(rows) == 5 and len({r["year"] for r in rows}) == 5
+    assert len(rows) == 10 and len({r["year"] for r in rows}) == 5  # each report as .txt and .pdf
     assert all(r["new_requests"] is not None for r in rows)

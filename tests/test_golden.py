@@ -1,4 +1,5 @@
-"""Golden tests: generated text dumps against their ground truth, compared whole."""
+"""Golden tests: generated text dumps and born-digital PDFs against their ground truth,
+compared whole (metadata, every cell, every mention, broken identities, page-split text)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ TRUTHS = sorted(SAMPLES.glob("*.truth.json"))
 
 
 @pytest.mark.parametrize("truth_path", TRUTHS, ids=lambda p: p.name.split(".")[0])
-@pytest.mark.parametrize("kind", ["txt"])
+@pytest.mark.parametrize("kind", ["txt", "pdf"])
 def test_sample_matches_truth(db, truth_path, kind):
     truth = load_truth(truth_path)
     src = SAMPLES / f"{truth['name']}.{kind}"
@@ -53,6 +54,7 @@ def test_samples_cover_the_variants():
     assert len({t["metadata"]["province"] for t in truths}) >= 4
     assert any(t["failed_checks"] for t in truths)           # a printed typo
     assert any(c["raw"] == "—" for t in truths for c in t["cells"])  # zeros written as —
+    assert {t["pdf_variant"] for t in truths} == {"split", "split_repeat", "landscape"}
 
 
 def test_broken_identity_is_named(db):
@@ -70,4 +72,4 @@ def test_format_year_mismatch_is_recorded(db):
     row = con.execute("SELECT d.year, d.format, f.detail FROM flags f JOIN documents d USING (doc_id) "
                       "WHERE f.flag = 'format_year_mismatch'").fetchall()
     con.close()
-    assert [(r[0], r[1]) for r in row] == [(2022, "gov2019")]
+    assert [(r[0], r[1]) for r in row] == [(2022, "gov2019")] * 2  # the dump and the PDF

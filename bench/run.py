@@ -20,28 +20,23 @@ import pdfplumber
 
 from extract.document import extract
 from fixtures.generate import corpus
-from ocr.model import Source
-from ocr.pdf import TABLE_SETTINGS, _group_lines, _line, grid_from_cells, text_layer_usable
-from ocr.model import Page
+from ocr.model import Page, Source
+from ocr.pdf import page_grids, page_lines, page_words, text_layer_usable
 from warehouse.load import load_document
 from warehouse.schema import connect
 
 
 def read_timed(path: Path, t: dict) -> Source:
+    """``ocr.pdf.read_page``, stage by stage, with the time of each stage added to ``t``."""
     pages = []
     with pdfplumber.open(path) as pdf:
         for i, p in enumerate(pdf.pages, start=1):
             a = time.perf_counter()
-            words = p.extract_words(x_tolerance=1.5)
+            words = page_words(p)
             b = time.perf_counter()
-            grids = [grid_from_cells(i, [tuple(c) for c in tb.cells], words)
-                     for tb in p.find_tables(TABLE_SETTINGS) if len(tb.cells) >= 4]
+            grids = page_grids(p, i, words)
             c = time.perf_counter()
-            boxes = [g.bbox for g in grids]
-            outside = [w for w in words if not any(
-                bx[0] <= (w["x0"] + w["x1"]) / 2 <= bx[2] and bx[1] <= (w["top"] + w["bottom"]) / 2 <= bx[3]
-                for bx in boxes)]
-            lines = [_line(ln) for ln in _group_lines(outside)]
+            lines = page_lines(words, grids)
             src = "text_layer" if text_layer_usable(" ".join(w["text"] for w in words)) else "needs_ocr"
             pages.append(Page(i, lines, src, float(p.width), float(p.height), grids))
             d = time.perf_counter()

@@ -185,7 +185,7 @@ _TERMINAL = tuple("。！？!?；;：:")
 _ENUM_START = re.compile(
     r"^\s*(?:[一二三四五六七八九十]+\s*[、.．]|[（(]\s*[一二三四五六七八九十\d]+\s*[)）]|\d+\s*[、.．](?!\d))")
 _SECTION = re.compile(r"^\s*([一二三四五六七八九十]+)\s*[、.．]\s*(\S.*)$")
-_DATE_LINE = re.compile(r"^\s*(\d{4}|[〇○零一二三四五六七八九]{4})\s*年\s*\S{1,3}\s*月\s*\S{1,3}\s*日\s*$")
+DATE_LINE = re.compile(r"^\s*(\d{4}|[〇○零一二三四五六七八九]{4})\s*年\s*\S{1,3}\s*月\s*\S{1,3}\s*日\s*$")
 SECTION_TITLES = {
     1: "总体情况", 2: "主动公开政府信息情况", 3: "收到和处理政府信息公开申请情况",
     4: "政府信息公开行政复议、行政诉讼情况", 5: "存在的主要问题及改进情况",
@@ -221,7 +221,7 @@ def continues(prev: str, nxt: str, gap: str | None, wrapped: bool | None = None,
     ``息 9 条`` is one sentence again.
     """
     p, n = prev.rstrip(), nxt.strip()
-    if not p or not n or is_heading(p) or _ENUM_START.match(n) or _DATE_LINE.match(n):
+    if not p or not n or is_heading(p) or _ENUM_START.match(n) or DATE_LINE.match(n):
         return False
     if indent:
         return False

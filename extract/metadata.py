@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .layout import Block
+from .layout import DATE_LINE, Block
 from .numbers import chinese_to_int, fold
 
 _YEAR = r"(?P<year>(?:19|20)\d{2}|[〇○零一二][〇○零一二三四五六七八九]{3})"
@@ -30,7 +30,6 @@ _AGENCY_END = re.compile(r"(人民政府|政府|办公室|办公厅|局|委员�
 _PERIOD = re.compile(
     r"(?:统计期限|统计数据|统计时限|统计时间|数据统计)[^。]{0,12}?(?:自|从|为|是)?\s*"
     rf"{_YEAR}\s*年\s*1\s*月\s*1\s*日")
-_DATE_LINE = re.compile(r"^\s*((?:19|20)\d{2}|[〇○零一二][〇○零一二三四五六七八九]{3})\s*年\s*\S{1,3}\s*月\s*\S{1,3}\s*日\s*$")
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,7 @@ def signature(text_blocks: list[Block]) -> str | None:
     """The issuing body signed above the closing date, if the report ends that way."""
     tail = text_blocks[-4:]
     for i in range(len(tail) - 1, 0, -1):
-        if _DATE_LINE.match(tail[i].text):
+        if DATE_LINE.match(tail[i].text):
             cand = _squash(tail[i - 1].text)
             if len(cand) <= 30 and _AGENCY_END.search(cand):
                 return cand

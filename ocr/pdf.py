@@ -131,24 +131,31 @@ def read_pdf_pages(data: bytes) -> list[Page]:
     return pages
 
 
-def read_page(p, number: int) -> Page:
-    words = p.extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=1.5)
-    tables = p.find_tables(TABLE_SETTINGS)
-    grids = []
-    table_boxes = []
-    for t in tables:
-        boxes = [tuple(c) for c in t.cells]
-        if len(boxes) < 4:
-            continue
-        grid = grid_from_cells(number, boxes, words)
-        grids.append(grid)
-        table_boxes.append(grid.bbox)
+def page_words(p) -> list[dict]:
+    """Stage 1 of a page: its words with boxes, from the text layer."""
+    return p.extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=1.5)
+
+
+def page_grids(p, number: int, words: list[dict]) -> list[Grid]:
+    """Stage 2: the ruled tables, as grids with merged cells kept as spans."""
+    return [grid_from_cells(number, [tuple(c) for c in t.cells], words)
+            for t in p.find_tables(TABLE_SETTINGS) if len(t.cells) >= 4]
+
+
+def page_lines(words: list[dict], grids: list[Grid]) -> list[Line]:
+    """Stage 3: the words outside the tables, grouped into lines."""
+    boxes = [g.bbox for g in grids if g.bbox]
 
     def outside(w: dict) -> bool:
         cx, cy = (w["x0"] + w["x1"]) / 2, (w["top"] + w["bottom"]) / 2
-        return not any(b[0] - 1 <= cx <= b[2] + 1 and b[1] - 1 <= cy <= b[3] + 1 for b in table_boxes)
+        return not any(b[0] - 1 <= cx <= b[2] + 1 and b[1] - 1 <= cy <= b[3] + 1 for b in boxes)
 
-    lines = [_line(ln) for ln in _group_lines([w for w in words if outside(w)])]
-    text = " ".join(w["text"] for w in words)
-    source = "text_layer" if text_layer_usable(text) else "needs_ocr"
+    return [_line(ln) for ln in _group_lines([w for w in words if outside(w)])]
+
+
+def read_page(p, number: int) -> Page:
+    words = page_words(p)
+    grids = page_grids(p, number, words)
+    lines = page_lines(words, grids)
+    source = "text_layer" if text_layer_usable(" ".join(w["text"] for w in words)) else "needs_ocr"
     return Page(number, lines, source, float(p.width), float(p.height), grids)

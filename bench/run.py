@@ -45,6 +45,34 @@ def read_timed(path: Path, t: dict) -> Source:
     return Source(str(path), "0" * 64, "application/pdf", pages)
 
 
+def compare_camelot(pdfs: list[Path]) -> None:
+    """pdfplumber's table finder against camelot lattice on the same pages: distinct
+    cells found (a merged cell counts once) and seconds. camelot is a bench extra
+    (``pip install -e '.[bench]'``); without it this comparison is skipped, said so."""
+    try:
+        import camelot
+    except ImportError:
+        print("\ncamelot not installed: table-finder comparison skipped (pip install -e '.[bench]')")
+        return
+    a = time.perf_counter()
+    n_plumber = n_pages = 0
+    for path in pdfs:
+        with pdfplumber.open(path) as pdf:
+            for i, p in enumerate(pdf.pages, start=1):
+                n_plumber += sum(len(g.cells) for g in page_grids(p, i, page_words(p)))
+                n_pages += 1
+    b = time.perf_counter()
+    n_camelot = 0
+    for path in pdfs:
+        for t in camelot.read_pdf(str(path), pages="all", flavor="lattice", backend="pdfium"):
+            n_camelot += sum(1 for row in t.cells for c in row
+                             if not (c.hspan and not c.left) and not (c.vspan and not c.top))
+    c = time.perf_counter()
+    print(f"\n| table finder ({n_pages} pages) | cells found | seconds | s / page |\n|---|---|---|---|")
+    print(f"| pdfplumber find_tables (+ words) | {n_plumber} | {b - a:.2f} | {(b - a) / n_pages:.3f} |")
+    print(f"| camelot {camelot.__version__} lattice, pdfium | {n_camelot} | {c - b:.2f} | {(c - b) / n_pages:.3f} |")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reports", type=int, default=20)
@@ -81,6 +109,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"| {k} | {v:.2f} | {1000 * v / n_pages:.1f} | {100 * v / total:.0f} % |")
     print(f"| **all** | {total:.2f} | {1000 * total / n_pages:.1f} | — |\n")
     print(f"**{n_pages / total:.1f} pages/s** on one core (text + tables + extraction + load).")
+    compare_camelot(pdfs)
 
 
 if __name__ == "__main__":

@@ -147,15 +147,14 @@ def stream(pages: list[Page]) -> list[object]:
             items.append(_Gap("page"))
         margins = _margins(page)
         placed: list[tuple[float, int, object]] = []
-        for k, grid in enumerate(page.grids):
+        for grid in page.grids:
             top = grid.bbox[1] if grid.bbox else 0.0
             placed.append((top, 0, ("grid", grid, grid_no)))
             grid_no += 1
         for j, ln in enumerate(page.lines):
             if any(_inside(ln.bbox, g.bbox) for g in page.grids):
                 continue
-            top = ln.bbox[1] if ln.bbox else float(j)
-            placed.append((top if ln.bbox else j, 1, ("line", ln)))
+            placed.append((ln.bbox[1] if ln.bbox else float(j), 1, ("line", ln)))
         if page.grids and all(ln.bbox for ln in page.lines):
             placed.sort(key=lambda t: (t[0], t[1]))
         for _, _, (kind, *rest) in placed:

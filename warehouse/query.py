@@ -59,14 +59,15 @@ def find_document(db: str, ref: str) -> DocumentView | None:
     """A document by doc_id, a unique doc_id prefix, or its source path."""
     con = open_read_only(db)
     try:
-        rows = con.execute("SELECT * FROM documents WHERE doc_id = ? OR source_path = ? "
-                           "OR doc_id LIKE ? || '%' ORDER BY doc_id", [ref, ref, ref]).fetchall()
+        cur = con.execute("SELECT * FROM documents WHERE doc_id = ? OR source_path = ? "
+                          "OR doc_id LIKE ? || '%' ORDER BY doc_id", [ref, ref, ref])
+        cols = [d[0] for d in cur.description]
+        rows = cur.fetchall()
         if len(rows) != 1:
             exact = [r for r in rows if r[0] == ref or r[1] == ref]
             if len(exact) != 1:
                 return None
             rows = exact
-        cols = [d[0] for d in con.execute("SELECT * FROM documents LIMIT 0").description]
         meta = dict(zip(cols, rows[0]))
         doc_id = meta["doc_id"]
         cells = {(t, r, c): (v, raw, origin) for t, r, c, v, raw, origin in con.execute(

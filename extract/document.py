@@ -13,6 +13,7 @@ from . import layout
 from .checks import evaluate
 from .mentions import mentions
 from .metadata import read_metadata
+from .readings import choose_readings, unsure_cells
 from .model import Extraction, Flag, NotAReport, Paragraph
 from .tables import map_table
 from .templates import FORMATS, detect_format, expected_format, load_spec
@@ -43,8 +44,7 @@ def extract(source: Source) -> Extraction:
     """Everything reportdb reads from one source. Raises ``NotAReport``."""
     ocr_pages = [p.number for p in source.pages if p.source == "needs_ocr"]
     if ocr_pages and len(ocr_pages) == len(source.pages):
-        raise NotAReport("no usable text layer on any page (a scan): the OCR path is not "
-                         "available in this version")
+        raise NotAReport("no usable text layer on any page, and the pages were not OCR'd")
     pages, removed = layout.strip_furniture(source.pages)
     blocks = layout.blocks(layout.stream(pages))
     meta = read_metadata(blocks)
@@ -76,6 +76,9 @@ def extract(source: Source) -> Extraction:
     for n in ocr_pages:
         flags.append(Flag("ocr_needed", f"page={n}",
                           "no usable text layer on this page; its content was not read"))
+    for p in source.pages:
+        for note in p.notes:
+            flags.append(Flag("page_prepared", f"page={p.number}", note, "info"))
     for page, text in removed:
         flags.append(Flag("furniture_removed", f"page={page}", text, "info"))
 
@@ -98,6 +101,10 @@ def extract(source: Source) -> Extraction:
             mapped = map_table(spec, rows, _origin(source, rows))
             cells.extend(mapped.cells)
             flags.extend(mapped.flags)
+        if any(c.origin in ("ocr", "mixed") for c in cells):
+            cells, chosen = choose_readings(fmt, cells)
+            flags.extend(chosen)
+            flags.extend(unsure_cells(fmt, cells))
         checks = evaluate(fmt, cells)
 
     paragraphs = [Paragraph(seq=i, section=b.section, page=b.page, text=b.text, kind=b.kind)

@@ -90,6 +90,7 @@ class TableRow:
     bboxes: tuple[BBox | None, ...] | None = None
     confidences: tuple[float, ...] | None = None
     grid: int | None = None  # index of the ruled grid the row came from
+    alternatives: tuple[tuple[str, ...], ...] | None = None  # other OCR readings per cell
 
 
 @dataclass(frozen=True)
@@ -114,11 +115,14 @@ def grid_rows(grid: Grid, grid_index: int | None = None) -> list[TableRow]:
     text = [[""] * n_cols for _ in range(n_rows)]
     boxes: list[list[BBox | None]] = [[None] * n_cols for _ in range(n_rows)]
     confs = [[1.0] * n_cols for _ in range(n_rows)]
+    alts: list[list[tuple[str, ...]]] = [[()] * n_cols for _ in range(n_rows)]
     for c in grid.cells:
         for r in range(c.row, c.row + c.rowspan):
             for k in range(c.col, c.col + c.colspan):
                 text[r][k], boxes[r][k], confs[r][k] = c.text, c.bbox, c.confidence
-    return [TableRow(tuple(text[r]), grid.page, tuple(boxes[r]), tuple(confs[r]), grid_index)
+                alts[r][k] = c.alternatives
+    return [TableRow(tuple(text[r]), grid.page, tuple(boxes[r]), tuple(confs[r]), grid_index,
+                     tuple(alts[r]))
             for r in range(n_rows)]
 
 

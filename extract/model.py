@@ -23,6 +23,7 @@ class Cell:
     bbox: BBox | None
     confidence: float
     origin: str
+    alternatives: tuple[str, ...] = ()  # other OCR readings of the cell, best first
 
 
 @dataclass(frozen=True)

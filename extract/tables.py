@@ -147,8 +147,9 @@ class _Collector:
         col = next((c for c in self.spec.cols if c.key == col_key), None)
         bbox = row.bboxes[i] if row.bboxes and i < len(row.bboxes) else None
         conf = row.confidences[i] if row.confidences and i < len(row.confidences) else 1.0
+        alts = row.alternatives[i] if row.alternatives and i < len(row.alternatives) else ()
         cell = Cell(self.spec.key, row_key, col_key, q.value, raw.strip(), _unit(self.spec, col, q, header),
-                    row.page, bbox, conf, self.origin)
+                    row.page, bbox, conf, self.origin, alts)
         key = (row_key, col_key)
         if key in self.seen:
             if self.seen[key].raw != cell.raw:

@@ -34,6 +34,7 @@ _ENUM_RE = re.compile(
     r"^(?:[一二三四五六七八九十]+[、.．]|\([一二三四五六七八九十]+\)|\d+[.、．]|\(\d+\))"
 )
 _BRACKETED = re.compile(r"\([^()]*\)")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def enumerator(label: str) -> str | None:
@@ -49,6 +50,8 @@ def _squash(label: str) -> str:
 def core(label: str) -> str:
     """The comparable heart of a label: ``（二） 部分公开(区分处理的, …)`` → ``部分公开``."""
     text = _squash(label)
+    if _CJK.search(text):  # Latin letters in a CJK label are OCR noise (商业企wy)
+        text = re.sub(r"[A-Za-z]+", "", text)
     text = _ENUM_RE.sub("", text, count=1)
     stripped = _BRACKETED.sub("", text)
     return (stripped or text).strip(":：")

@@ -32,6 +32,7 @@ class GridCell:
     colspan: int = 1
     bbox: BBox | None = None
     confidence: float = 1.0
+    alternatives: tuple[str, ...] = ()  # other readings of an OCR'd cell, best first
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class Page:
     width: float | None = None
     height: float | None = None
     grids: list[Grid] = field(default_factory=list)
+    dpi: int | None = None               # image pages: the resolution read at
+    notes: tuple[str, ...] = ()          # how an image page was prepared (turned, straightened …)
 
     @property
     def text(self) -> str:
@@ -67,3 +70,5 @@ class Source:
     sha256: str
     media_type: str
     pages: list[Page]
+    images: dict[int, tuple[bytes, int]] = field(default_factory=dict)  # OCR'd page → (JPEG, dpi)
+    timings: dict[str, float] = field(default_factory=dict)

@@ -2,20 +2,37 @@
 
 The type comes from the file's first bytes, not its extension, so a ``.pdf`` that
 is really HTML (or a renamed image) is read as what it is or refused clearly.
+Text dumps and text layers are read directly; image pages (scans, photos, the
+image-only pages of a PDF) go through OCR, one ``PageJob`` per page, mapped
+with whatever ``OcrOptions.map`` is given (the built-in ``map``, or a process
+pool's so both cores read pages at once).
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterable
 
 from .errors import ReadError
-from .model import Source
+from .images import IMAGE_SUFFIXES, PageRef, count_frames
+from .model import Page, Source
 from .text import read_text_pages
 
 TEXT_SUFFIXES = {".txt", ".text"}
 PDF_SUFFIXES = {".pdf"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | PDF_SUFFIXES
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | PDF_SUFFIXES | IMAGE_SUFFIXES
+
+
+@dataclass(frozen=True)
+class OcrOptions:
+    """How image pages are read. ``map`` runs the page jobs (``map(fn, jobs)``)."""
+
+    engine: str = "tesseract"
+    enabled: bool = True
+    keep_images: bool = False
+    map: Callable[[Callable, Iterable], Iterable] = map
 
 
 def sniff(data: bytes, suffix: str) -> str:
@@ -38,9 +55,7 @@ def sniff(data: bytes, suffix: str) -> str:
     return "application/octet-stream"
 
 
-def read_source(path: str | Path) -> Source:
-    """Read one file into pages. Raises ``ReadError`` with a one-line reason."""
-    p = Path(path)
+def _bytes(p: Path) -> bytes:
     try:
         data = p.read_bytes()
     except IsADirectoryError as exc:
@@ -51,13 +66,69 @@ def read_source(path: str | Path) -> Source:
         raise ReadError(f"cannot read file ({exc.strerror or exc})") from exc
     if not data:
         raise ReadError("empty file (0 bytes)")
-    sha = hashlib.sha256(data).hexdigest()
-    media = sniff(data, p.suffix.lower())
-    if media == "text/plain":
-        pages = read_text_pages(data, p.name)
+    return data
+
+
+def ocr_pages(refs: list[tuple[int, PageRef]], options: OcrOptions) -> tuple[list[Page], dict, dict]:
+    """Run the OCR page jobs; pages, kept images and summed timings."""
+    from .scan import PageJob, ocr_page
+
+    jobs = [PageJob(ref, number, options.engine, options.keep_images) for number, ref in refs]
+    pages, images, timings = [], {}, {}
+    for res in options.map(ocr_page, jobs):
+        pages.append(res.page)
+        if res.image is not None:
+            images[res.page.number] = (res.image, res.dpi)
+        for k, v in res.timings.items():
+            timings[k] = round(timings.get(k, 0.0) + v, 4)
+    return pages, images, timings
+
+
+def read_source(path: str | Path, parts: list[Path] | None = None,
+                ocr: OcrOptions | None = None) -> Source:
+    """Read one document into pages. ``parts``: the page images of a page set
+    (``path`` then names the set). Raises ``ReadError`` with a one-line reason."""
+    ocr = ocr or OcrOptions()
+    p = Path(path)
+    files = [Path(x) for x in parts] if parts else [p]
+    blobs = []
+    for f in files:
+        try:
+            blobs.append(_bytes(f))
+        except ReadError as exc:
+            if parts:
+                raise ReadError(f"{f.name}: {exc.reason}") from exc
+            raise
+    sha = hashlib.sha256(blobs[0]).hexdigest() if len(blobs) == 1 else hashlib.sha256(
+        b"".join(hashlib.sha256(b).digest() for b in blobs)).hexdigest()
+    media = sniff(blobs[0], files[0].suffix.lower())
+    images, timings = {}, {}
+    if parts:
+        kinds = {sniff(b, f.suffix.lower()) for b, f in zip(blobs, files)}
+        if not all(k.startswith("image/") for k in kinds):
+            raise ReadError("page set holds a file that is not an image")
+        refs = [(i, PageRef(str(f), 0, "image")) for i, f in enumerate(files, start=1)]
+        pages, images, timings = _ocr_or_fail(refs, ocr)
+    elif media == "text/plain":
+        pages = read_text_pages(blobs[0], p.name)
     elif media == "application/pdf":
         from .pdf import read_pdf_pages  # pdfplumber is imported only when a PDF comes
-        pages = read_pdf_pages(data)
+        pages = read_pdf_pages(blobs[0])
+        need = [(pg.number, PageRef(str(p), pg.number - 1, "pdf")) for pg in pages if pg.source == "needs_ocr"]
+        if need and ocr.enabled:
+            done, images, timings = ocr_pages(need, ocr)
+            by_number = {pg.number: pg for pg in done}
+            pages = [by_number.get(pg.number, pg) for pg in pages]
+    elif media.startswith("image/"):
+        n = count_frames(str(p)) if media == "image/tiff" else 1
+        refs = [(i + 1, PageRef(str(p), i, "image")) for i in range(n)]
+        pages, images, timings = _ocr_or_fail(refs, ocr)
     else:
         raise ReadError(f"unsupported file type ({media}, extension {p.suffix or 'none'})")
-    return Source(path=str(p), sha256=sha, media_type=media, pages=pages)
+    return Source(path=str(p), sha256=sha, media_type=media, pages=pages, images=images, timings=timings)
+
+
+def _ocr_or_fail(refs, ocr: OcrOptions):
+    if not ocr.enabled:
+        raise ReadError("an image needs OCR, which is switched off")
+    return ocr_pages(refs, ocr)

@@ -54,10 +54,24 @@ def _line(r: FileResult) -> Text:
 
 @app.command("ingest")
 def ingest_cmd(paths: List[Path] = typer.Argument(..., help="Files and folders (searched recursively)."),
-               db: str = DbOption) -> None:
+               db: str = DbOption,
+               ocr_engine: str = typer.Option("tesseract", "--ocr-engine",
+                                              help="OCR engine for scans: tesseract or rapidocr (an extra)."),
+               workers: Optional[int] = typer.Option(None, "--workers", min=1,
+                                                     help="Processes for OCR pages (default: every core)."),
+               searchable_pdf: Optional[Path] = typer.Option(
+                   None, "--searchable-pdf", help="Write a searchable PDF of every OCR'd input here.")) -> None:
     """Read reports, extract their tables and text, and load them into the database."""
+    from ocr.engines import EngineUnavailable, engine as get_engine
     try:
-        summary = ingest([str(p) for p in paths], db, on_result=lambda r: out.print(_line(r)))
+        get_engine(ocr_engine)
+    except EngineUnavailable as exc:
+        err.print(f"reportdb: OCR engine {ocr_engine!r} unavailable: {exc}")
+        raise typer.Exit(2)
+    try:
+        summary = ingest([str(p) for p in paths], db, on_result=lambda r: out.print(_line(r)),
+                         workers=workers, engine=ocr_engine,
+                         searchable_dir=str(searchable_pdf) if searchable_pdf else None)
     except duckdb.Error as exc:
         err.print(f"reportdb: cannot open {db}: {str(exc).splitlines()[0]}")
         raise typer.Exit(2)

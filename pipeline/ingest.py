@@ -10,7 +10,9 @@ failure and never stops the others.
 from __future__ import annotations
 
 import hashlib
+import re
 import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -18,7 +20,8 @@ from typing import Callable, Iterable
 from extract.document import extract
 from extract.model import Extraction, NotAReport
 from ocr.errors import ReadError
-from ocr.read import SUPPORTED_SUFFIXES, read_source
+from ocr.images import group_page_sets
+from ocr.read import SUPPORTED_SUFFIXES, OcrOptions, read_source
 from warehouse import load as wl
 from warehouse.schema import connect
 
@@ -29,8 +32,20 @@ DEFAULT_DB = "reportdb.duckdb"
 
 @dataclass(frozen=True)
 class FileJob:
+    """One document to read: a file, or a set of page images (``parts``), whose
+    ``path`` is then the set's pattern (``scans/report_p*.png``)."""
+
     path: str
     sha256: str | None
+    parts: tuple[str, ...] = ()
+    engine: str = "tesseract"
+    searchable_dir: str | None = None
+
+
+@dataclass(frozen=True)
+class Input:
+    path: str
+    parts: tuple[str, ...] = ()
 
 
 @dataclass
@@ -44,6 +59,8 @@ class Processed:
     extraction: Extraction | None = None
     stage: str | None = None
     error: str | None = None
+    searchable: str | None = None
+    searchable_error: str | None = None
 
 
 @dataclass
@@ -89,6 +106,38 @@ def sha256_file(path: str) -> str | None:
     return h.hexdigest()
 
 
+def set_pattern(parts: list[Path]) -> str:
+    """The display path of a page set: ``dir/name_p*.png`` or ``dir/name-*.jpg``."""
+    first = parts[0]
+    stem = re.sub(r"(_p|-)\d+$", r"\1*", first.stem, flags=re.IGNORECASE)
+    return str(first.with_name(stem + first.suffix))
+
+
+def input_sha(parts: list[str]) -> str | None:
+    """The content hash of a page set: SHA-256 over its pages' SHA-256s, in order
+    (``ocr.read.read_source`` computes the same)."""
+    digests = []
+    for p in parts:
+        h = sha256_file(p)
+        if h is None:
+            return None
+        digests.append(bytes.fromhex(h))
+    return hashlib.sha256(b"".join(digests)).hexdigest()
+
+
+def discover_inputs(paths: Iterable[str | os.PathLike]) -> tuple[list[Input], list[str]]:
+    """Documents to ingest: files, and page-image sets gathered into one document
+    each (``name_p1.png, name_p2.png …``); and the paths that do not exist."""
+    files, missing = discover(paths)
+    out = []
+    for group in group_page_sets([Path(f) for f in files]):
+        if len(group) == 1:
+            out.append(Input(str(group[0])))
+        else:
+            out.append(Input(set_pattern(group), tuple(str(g) for g in group)))
+    return out, missing
+
+
 def discover(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[str]]:
     """Files to ingest (named files as given, folders searched recursively for the
     supported types) and the paths that do not exist."""
@@ -107,14 +156,27 @@ def discover(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(files)), missing
 
 
-def process(job: FileJob) -> Processed:
-    """Read and extract one file. Never raises for a bad file."""
+def process(job: FileJob, page_map: Callable = map) -> Processed:
+    """Read and extract one document. Never raises for a bad file. ``page_map``
+    runs its OCR page jobs (a process pool's ``map`` to use every core)."""
     out = Processed(job.path, job.sha256)
+    options = OcrOptions(engine=job.engine, keep_images=job.searchable_dir is not None, map=page_map)
     try:
-        source = read_source(job.path)
+        source = read_source(job.path, [Path(p) for p in job.parts] or None, options)
     except ReadError as exc:
         out.stage, out.error = exc.stage, exc.reason
         return out
+    except Exception as exc:  # an engine failure or a bug: recorded, the batch goes on
+        out.stage, out.error = "read", f"internal error: {type(exc).__name__}: {str(exc)[:200]}"
+        return out
+    if job.searchable_dir and source.images:
+        from ocr.searchable import write_searchable_pdf
+        name = Path(job.path).stem.replace("*", "") or "document"
+        try:
+            out.searchable = str(write_searchable_pdf(Path(job.searchable_dir) / f"{name}.pdf",
+                                                      source.pages, source.images))
+        except OSError as exc:
+            out.searchable_error = f"searchable PDF not written: {exc}"
     out.media_type, out.n_pages, out.sha256 = source.media_type, len(source.pages), source.sha256
     try:
         out.extraction = extract(source)
@@ -125,10 +187,36 @@ def process(job: FileJob) -> Processed:
     return out
 
 
+class _LazyPool:
+    """A process pool started only when a page needs OCR (text and PDF inputs
+    never pay for it); its ``map`` spreads a document's pages over the cores."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
+
+    def map(self, fn, items):
+        items = list(items)
+        if self.workers <= 1 or len(items) <= 1:
+            return map(fn, items)
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(self.workers)
+        return self.pool.map(fn, items)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
 def ingest(paths: Iterable[str | os.PathLike], db: str = DEFAULT_DB,
-           on_result: Callable[[FileResult], None] | None = None) -> IngestSummary:
-    """Ingest files and folders into ``db``; returns one result per file."""
-    files, missing = discover(paths)
+           on_result: Callable[[FileResult], None] | None = None, *, workers: int | None = None,
+           engine: str = "tesseract", searchable_dir: str | None = None) -> IngestSummary:
+    """Ingest files and folders into ``db``; returns one result per document.
+    ``workers``: processes for OCR pages (default: every core); ``engine``: the
+    OCR engine; ``searchable_dir``: where to write a searchable PDF of each
+    OCR'd input."""
+    files, missing = discover_inputs(paths)
+    pool = _LazyPool(workers or os.cpu_count() or 1)
     con = connect(db)
     try:
         run_id = wl.start_run(con)
@@ -144,23 +232,26 @@ def ingest(paths: Iterable[str | os.PathLike], db: str = DEFAULT_DB,
                         [run_id, path, "read", "no such file or directory"])
             emit(FileResult(path, "failed", status="failed", stage="read",
                             error="no such file or directory"))
-        for path in files:
-            emit(_one(con, run_id, path))
+        for item in files:
+            emit(_one(con, run_id, item, pool, engine, searchable_dir))
         wl.finish_run(con, run_id, len(files) + len(missing),
                       summary.count("loaded") + summary.count("unchanged"), summary.count("failed"))
     finally:
+        pool.close()
         con.close()
     return summary
 
 
-def _one(con, run_id: int, path: str) -> FileResult:
-    sha = sha256_file(path)
+def _one(con, run_id: int, item: Input, pool: _LazyPool, engine: str,
+         searchable_dir: str | None) -> FileResult:
+    path = item.path
+    sha = input_sha(list(item.parts)) if item.parts else sha256_file(path)
     if sha:
         k = wl.known(con, sha)
         if k and k.pipeline_version == PIPELINE_VERSION and k.status != "failed":
             note = None if k.source_path == path else f"same content as {k.source_path}"
             return FileResult(path, "unchanged", k.doc_id, k.status, note=note)
-    p = process(FileJob(path, sha))
+    p = process(FileJob(path, sha, item.parts, engine, searchable_dir), pool.map)
     if p.extraction is None:
         doc_id = wl.record_failure(con, run_id=run_id, path=path, sha256=p.sha256,
                                    media_type=p.media_type, stage=p.stage or "read",
@@ -176,4 +267,4 @@ def _one(con, run_id: int, path: str) -> FileResult:
                           stage="load", error=err, version=PIPELINE_VERSION)
         return FileResult(path, "failed", None, "failed", stage="load", error=err)
     return FileResult(path, "loaded", doc_id, x.status, x.agency, x.year, x.format,
-                      len(x.cells), x.checks_failed)
+                      len(x.cells), x.checks_failed, note=p.searchable_error)

@@ -65,7 +65,7 @@ def test_bad_files_are_recorded_and_do_not_stop_the_others(tmp_path, seed_path):
     failures = dict(con.execute("SELECT regexp_extract(source_path, '[^/]+$'), error FROM failures").fetchall())
     assert failures["empty.txt"] == "empty file (0 bytes)"
     assert failures["binary.txt"] == "binary data, not text"
-    assert failures["fake.txt"].startswith("unsupported file type (image/png")
+    assert failures["fake.txt"].startswith("not a readable image")  # a PNG header, no image
     assert failures["notes.txt"].startswith("not a report")
     assert failures["missing.txt"] == "no such file or directory"
     statuses = dict(con.execute("SELECT regexp_extract(source_path, '[^/]+$'), status FROM documents").fetchall())

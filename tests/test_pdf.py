@@ -78,11 +78,11 @@ def test_password_protected_pdf(tmp_path):
         read_source(p)
 
 
-def test_pdf_without_text_layer_is_refused_clearly(tmp_path):
+def test_pdf_without_text_layer_is_ocrd_and_refused_when_nothing_reads(tmp_path):
     p = tmp_path / "scan.pdf"
     c = Canvas(str(p))
     c.rect(100, 100, 300, 500, fill=1)  # a page with graphics and no text
     c.save()
     summary = ingest([p], str(tmp_path / "s.duckdb"))
     (r,) = summary.results
-    assert r.outcome == "failed" and "no usable text layer" in r.error
+    assert r.outcome == "failed" and r.error.startswith("not a report"), r.error

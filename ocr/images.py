@@ -1,0 +1,189 @@
+"""Page images out of their containers: single images (PNG, JPEG), multi-page
+TIFF (greyscale or bilevel Group 4), image-only PDFs (and the image pages of
+mixed ones), and sets of page images that together make one document
+(``name_p1.png, name_p2.png …`` or ``name-001.jpg …``).
+
+Everything goes through Pillow, whose decompression-bomb guard stays on; PDF
+pages are rendered with pypdfium2 (0.02 s a page at 300 dpi, in memory).
+A page's resolution is taken from its size where the page is A4-shaped (scanner
+metadata is often a default 72 dpi) and from the file's metadata otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageSequence, UnidentifiedImageError
+
+from .errors import ReadError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+RENDER_DPI = 300        # PDF pages: measured best for Tesseract on clean scans
+MIN_DPI, MAX_DPI = 170, 400
+A4_LONG_IN = 11.69
+_PAGE_SET = re.compile(r"^(?P<stem>.+?)(?:_p|-)(?P<n>\d{1,4})$", re.IGNORECASE)
+
+
+def page_set_key(path: Path) -> tuple[str, int] | None:
+    """(set name, page number) when ``path`` is one page of a page-image set."""
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        return None
+    m = _PAGE_SET.match(path.stem)
+    if not m:
+        return None
+    return str(path.with_name(m["stem"])) + "|" + path.suffix.lower().replace("jpeg", "jpg"), int(m["n"])
+
+
+def group_page_sets(paths: list[Path]) -> list[list[Path]]:
+    """Files in order, with the pages of each image set gathered into one entry
+    (sorted by page number; a set of one stays a single file)."""
+    sets: dict[str, list[tuple[int, Path]]] = {}
+    order: list[str | Path] = []
+    for p in paths:
+        key = page_set_key(p)
+        if key is None:
+            order.append(p)
+            continue
+        if key[0] not in sets:
+            sets[key[0]] = []
+            order.append(key[0])
+        sets[key[0]].append((key[1], p))
+    out: list[list[Path]] = []
+    for item in order:
+        if isinstance(item, Path):
+            out.append([item])
+        else:
+            out.append([p for _, p in sorted(sets[item])])
+    return out
+
+
+def estimate_dpi(width: int, height: int, meta_dpi: float | None) -> int:
+    """The scan resolution: from the page size when it is A4 (either way round),
+    else from the metadata, else 300."""
+    long_side, short_side = max(width, height), min(width, height)
+    by_size = long_side / A4_LONG_IN
+    if short_side and abs(long_side / short_side - 1.414) < 0.08:
+        return int(round(by_size))
+    if meta_dpi and 100 <= meta_dpi <= 1200:
+        return int(round(meta_dpi))
+    return 300
+
+
+def to_array(im: Image.Image) -> np.ndarray:
+    """Greyscale stays one channel; colour becomes BGR (OpenCV's order)."""
+    if im.mode in ("1", "L", "I;16", "I", "F", "LA", "P") and not _colourful(im):
+        return np.array(im.convert("L"))
+    rgb = np.array(im.convert("RGB"))
+    return rgb[..., ::-1].copy()
+
+
+def _colourful(im: Image.Image) -> bool:
+    if im.mode != "P":
+        return False
+    pal = im.convert("RGB").resize((64, 64))
+    a = np.array(pal, dtype=np.int16)
+    return bool(np.abs(a[..., 0] - a[..., 2]).max() > 40)
+
+
+@dataclass(frozen=True)
+class PageRef:
+    """Where one page image is: a file (and the frame of a TIFF, the page of a PDF)."""
+
+    path: str
+    index: int = 0
+    kind: str = "image"   # image | pdf
+
+
+def open_image(path: str, index: int = 0) -> tuple[np.ndarray, int]:
+    """Frame ``index`` of an image file as an array, with its resolution."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                if index:
+                    im.seek(index)
+                im.load()
+                meta = im.info.get("dpi")
+                arr = to_array(im)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ReadError(f"image too large ({exc.__class__.__name__}: refused as a possible "
+                        "decompression bomb)") from exc
+    except UnidentifiedImageError as exc:
+        raise ReadError("not a readable image") from exc
+    except (OSError, EOFError, ValueError, SyntaxError) as exc:
+        raise ReadError(f"broken image ({str(exc)[:80]})") from exc
+    dpi = estimate_dpi(arr.shape[1], arr.shape[0], float(meta[0]) if meta else None)
+    return arr, dpi
+
+
+def count_frames(path: str) -> int:
+    try:
+        with Image.open(path) as im:
+            return sum(1 for _ in ImageSequence.Iterator(im))
+    except Image.DecompressionBombError as exc:
+        raise ReadError("image too large (refused as a possible decompression bomb)") from exc
+    except UnidentifiedImageError as exc:
+        raise ReadError("not a readable image") from exc
+    except (OSError, EOFError, ValueError, SyntaxError) as exc:
+        raise ReadError(f"broken image ({str(exc)[:80]})") from exc
+
+
+def pdf_page_dpi(page) -> int:
+    """The resolution of the scan inside a PDF page: its largest image's pixels
+    over the page's size, held between ``MIN_DPI`` and ``RENDER_DPI``."""
+    import pypdfium2.raw as raw
+
+    best = 0
+    width_in = page.get_width() / 72
+    for obj in page.get_objects(filter=[raw.FPDF_PAGEOBJ_IMAGE]):
+        try:
+            w, _ = obj.get_px_size()
+        except Exception:  # an image pdfium cannot size: render at the default
+            continue
+        l, _, r, _ = obj.get_bounds()
+        span_in = max((r - l) / 72, 0.1)
+        best = max(best, int(w / span_in))
+    if not best:
+        return RENDER_DPI
+    return max(MIN_DPI, min(RENDER_DPI, best))
+
+
+def render_pdf_page(path: str, index: int) -> tuple[np.ndarray, int]:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as exc:
+        raise ReadError(f"broken PDF ({exc})") from exc
+    try:
+        page = pdf[index]
+        dpi = pdf_page_dpi(page)
+        bitmap = page.render(scale=dpi / 72, grayscale=False)
+        arr = bitmap.to_numpy()
+        if arr.ndim == 3 and arr.shape[2] >= 3:
+            arr = arr[..., :3].copy()  # BGR(x) from pdfium
+            if (np.abs(arr[..., 0].astype(np.int16) - arr[..., 2]).max()) < 30:
+                arr = arr[..., 1].copy()  # a grey page: one channel
+        return arr, dpi
+    finally:
+        pdf.close()
+
+
+def load(ref: PageRef) -> tuple[np.ndarray, int]:
+    """The page image and its resolution; low-resolution pages are scaled up to
+    what Tesseract reads best, huge ones down to 300 dpi."""
+    import cv2
+
+    if ref.kind == "pdf":
+        img, dpi = render_pdf_page(ref.path, ref.index)
+    else:
+        img, dpi = open_image(ref.path, ref.index)
+    if dpi < MIN_DPI or dpi > MAX_DPI:
+        f = RENDER_DPI / dpi
+        img = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC if f > 1 else cv2.INTER_AREA)
+        dpi = RENDER_DPI
+    return img, dpi

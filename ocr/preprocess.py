@@ -1,0 +1,144 @@
+"""Page-image clean-up before OCR: pure functions over numpy arrays.
+
+The order is the one the measurements behind this project favoured for
+Tesseract: red seals lifted out of colour scans, illumination flattened, noise
+removed only where it is measured, the page straightened; the result stays
+greyscale (adaptive binarisation erodes 2-px strokes at 200 dpi). A binary copy
+is made only for finding table rulings. Each step is its own function and
+``prepare`` keeps every intermediate, so a debug run can show what each did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+
+@dataclass
+class Prepared:
+    """One page image through the clean-up, every step kept for inspection."""
+
+    gray: np.ndarray                   # flattened, denoised, straightened greyscale
+    binary: np.ndarray                 # ink = 255, for geometry only
+    dpi: int
+    skew: float = 0.0                  # degrees the page was turned back
+    noise: float = 0.0                 # estimated noise sigma before denoising
+    seal_pixels: int = 0               # red-ink pixels lifted out
+    steps: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def suppress_red(img: np.ndarray) -> tuple[np.ndarray, int]:
+    """Greyscale of a colour page with red ink (seals, red headers) made paper-
+    coloured: in the red channel red ink is as light as the paper, while black
+    text printed under the seal stays dark. Returns the image and how many
+    pixels were red."""
+    if img.ndim == 2:
+        return img, 0
+    hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV)
+    h, s, v = cv2.split(hsv)
+    red = ((h <= 12) | (h >= 165)) & (s >= 70) & (v >= 60)
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    n = int(red.sum())
+    if n:
+        gray = gray.copy()
+        gray[red] = img[..., 2][red]
+    return gray, n
+
+
+def flatten(gray: np.ndarray) -> np.ndarray:
+    """Divide out the paper's background (shading, yellowing): the background is
+    the page closed with a kernel wider than any stroke, computed at a quarter
+    of the size so it costs a few milliseconds."""
+    small = cv2.resize(gray, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    k = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
+    bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, k)
+    bg = cv2.GaussianBlur(bg, (0, 0), 3)
+    bg = cv2.resize(bg, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
+    out = cv2.divide(gray, np.maximum(bg, 1), scale=255)
+    return out
+
+
+def noise_sigma(gray: np.ndarray) -> float:
+    """Noise estimate from the paper: the median absolute Laplacian where the page
+    is light (Immerkaer-style; 0 on a clean render, about 10 with σ=12 noise)."""
+    lap = cv2.Laplacian(gray.astype(np.float32), cv2.CV_32F, ksize=1)
+    paper = gray > 180
+    if paper.sum() < 1000:
+        return 0.0
+    return float(np.median(np.abs(lap[paper])) * 1.4826 / 2.45)
+
+
+def denoise(gray: np.ndarray, sigma: float) -> np.ndarray:
+    """A 3×3 median where noise is measured; untouched otherwise (the median
+    thins strokes, so it is not applied to clean pages)."""
+    if sigma < 4.0:
+        return gray
+    out = cv2.medianBlur(gray, 3)
+    if sigma > 9.0:
+        out = cv2.GaussianBlur(out, (3, 3), 0)
+    return out
+
+
+def binarise(gray: np.ndarray) -> np.ndarray:
+    """Ink = 255 by Otsu's threshold on the flattened page (fine for rulings and
+    ink boxes; OCR is given the greyscale)."""
+    _, b = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    return b
+
+
+def skew_angle(binary: np.ndarray, max_angle: float = 4.0) -> float:
+    """The angle (degrees, counter-clockwise) that makes text lines and rulings
+    horizontal: the rotation whose row profile is sharpest, searched coarse to
+    fine on a reduced copy."""
+    small = cv2.resize(binary, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    h, w = small.shape
+    centre = (w / 2, h / 2)
+
+    def score(a: float) -> float:
+        m = cv2.getRotationMatrix2D(centre, a, 1.0)
+        r = cv2.warpAffine(small, m, (w, h), flags=cv2.INTER_NEAREST)
+        prof = r.sum(axis=1, dtype=np.float64)
+        return float(np.sum(np.diff(prof) ** 2))
+
+    best = 0.0
+    for step, span in ((0.5, max_angle), (0.1, 0.5), (0.02, 0.1)):
+        cands = np.arange(best - span, best + span + 1e-9, step)
+        best = float(max(cands, key=score))
+    return round(best, 2)
+
+
+def straighten(img: np.ndarray, angle: float) -> np.ndarray:
+    if abs(angle) < 0.05:
+        return img
+    h, w = img.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    fill = 255 if img.ndim == 2 else (255, 255, 255)
+    return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT,
+                          borderValue=fill)
+
+
+def rotate_quarter(img: np.ndarray, degrees: int) -> np.ndarray:
+    """Turn a page clockwise by 90, 180 or 270 degrees."""
+    codes = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+    return cv2.rotate(img, codes[degrees]) if degrees in codes else img
+
+
+def prepare(img: np.ndarray, dpi: int, keep_steps: bool = False) -> Prepared:
+    """The clean-up chain: seal → flatten → denoise → deskew → binary copy."""
+    steps: dict[str, np.ndarray] = {}
+    gray, red = suppress_red(img)
+    if keep_steps:
+        steps["0_gray"] = gray
+    flat = flatten(gray)
+    sigma = noise_sigma(flat)
+    clean = denoise(flat, sigma)
+    if keep_steps:
+        steps["1_flat"], steps["2_denoised"] = flat, clean
+    angle = skew_angle(binarise(clean))
+    clean = straighten(clean, angle)
+    binary = binarise(clean)
+    if keep_steps:
+        steps["3_straight"], steps["4_binary"] = clean, binary
+    return Prepared(clean, binary, dpi, angle, round(sigma, 2), red, steps)

@@ -1,0 +1,183 @@
+"""Scanned pages: one page image in, one ``Page`` out — the OCR recipe.
+
+    load → clean up (seal, flatten, denoise, straighten) → find ruled tables →
+    paint tables and rulings out → read the text (psm 6) → upright? (else turn
+    the page and start again) → text lines → read the table cells → Page
+
+``ocr_page`` is a pure function of a picklable ``PageJob`` (it loads its own
+image and creates its engine by name), so pages run in this process, in a pool
+on both cores, or on a cluster. Coordinates in the result are pixels of the
+cleaned page (turned upright and straightened), which ``PageResult.image`` holds
+when asked for (searchable PDF, review pages).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from . import preprocess
+from .cells import read_cells
+from .engines import Word, engine
+from .grid import find_grids, ruling_mask
+from .images import PageRef, load
+from .model import Grid, GridCell, Line, Page
+
+LOW_TEXT_CONFIDENCE = 0.55   # below this mean word confidence a page may be turned
+OSD_MIN_CONFIDENCE = 1.5
+
+
+@dataclass(frozen=True)
+class PageJob:
+    ref: PageRef
+    number: int
+    engine: str = "tesseract"
+    keep_image: bool = False
+
+
+@dataclass
+class PageResult:
+    page: Page
+    timings: dict[str, float] = field(default_factory=dict)
+    image: bytes | None = None   # the cleaned page as JPEG, when asked for
+    dpi: int = 300
+
+
+def _timed(timings: dict[str, float], key: str, t0: float) -> float:
+    now = time.perf_counter()
+    timings[key] = timings.get(key, 0.0) + round(now - t0, 4)
+    return now
+
+
+def text_image(gray: np.ndarray, binary: np.ndarray, dpi: int, tables: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """The page with rulings and table areas painted white: only the running
+    text is left for the page reading (the cells are read on their own)."""
+    out = gray.copy()
+    out[ruling_mask(binary, dpi) > 0] = 255
+    for x0, y0, x1, y1 in tables:
+        out[max(0, y0 - 4):y1 + 4, max(0, x0 - 4):x1 + 4] = 255
+    return out
+
+
+LINE_HEIGHT = 48  # px: unsure lines are read again at this height
+
+
+def reread_unsure(words: list[Word], gray: np.ndarray, eng) -> list[Word]:
+    """Read again, on its own and at a standard height, each line the page reading
+    was unsure of (a title in a larger font, a line under a stain); keep the
+    second reading where it is more confident."""
+    by_line: dict[int, list[Word]] = {}
+    for w in words:
+        by_line.setdefault(w.line, []).append(w)
+    out: list[Word] = []
+    for line, ws in sorted(by_line.items()):
+        conf = float(np.mean([w.confidence for w in ws]))
+        if conf >= 0.75:
+            out.extend(ws)
+            continue
+        x0, y0 = min(w.box[0] for w in ws), min(w.box[1] for w in ws)
+        x1, y1 = max(w.box[2] for w in ws), max(w.box[3] for w in ws)
+        pad = max(4, (y1 - y0) // 4)
+        crop = gray[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad]
+        f = LINE_HEIGHT / max(1, crop.shape[0])
+        crop = cv2.resize(crop, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
+        again = eng.read_line(crop)
+        if again and float(np.mean([w.confidence for w in again])) > conf + 0.1:
+            ox, oy = max(0, x0 - pad), max(0, y0 - pad)
+            out.extend(Word(w.text, (int(ox + w.box[0] / f), int(oy + w.box[1] / f), int(ox + w.box[2] / f),
+                                     int(oy + w.box[3] / f)), w.confidence, line) for w in again)
+        else:
+            out.extend(ws)
+    return out
+
+
+def words_to_lines(words: list[Word]) -> list[Line]:
+    """The engine's lines, with their boxes and mean confidence; lines that are
+    noise read as text (low confidence, almost no CJK) are left out."""
+    by_line: dict[int, list[Word]] = {}
+    for w in words:
+        by_line.setdefault(w.line, []).append(w)
+    lines = []
+    for ws in by_line.values():
+        ws.sort(key=lambda w: w.box[0])
+        text = ""
+        for w in ws:
+            if text and text[-1].isascii() and text[-1].isalnum() and w.text[:1].isascii() and w.text[:1].isalnum():
+                text += " "
+            text += w.text
+        conf = float(np.mean([w.confidence for w in ws]))
+        cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+        if conf < 0.5 and cjk < 0.3 * len(text):
+            continue
+        if conf < 0.3:
+            continue
+        box = (min(w.box[0] for w in ws), min(w.box[1] for w in ws),
+               max(w.box[2] for w in ws), max(w.box[3] for w in ws))
+        lines.append(Line(text, tuple(float(v) for v in box), round(conf, 3)))
+    lines.sort(key=lambda ln: (ln.bbox[1], ln.bbox[0]))
+    return lines
+
+
+def _grid(number: int, cells, readings) -> Grid:
+    gcs = tuple(GridCell(c.row, c.col, r.text, c.rowspan, c.colspan, tuple(float(v) for v in c.box),
+                         r.confidence, r.alternatives)
+                for c, r in zip(cells, readings))
+    xs = [c.box[0] for c in cells] + [c.box[2] for c in cells]
+    ys = [c.box[1] for c in cells] + [c.box[3] for c in cells]
+    return Grid(number, gcs, (float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys))))
+
+
+def _mean_conf(words: list[Word]) -> float:
+    ws = [w for w in words if len(w.text) >= 1]
+    return float(np.mean([w.confidence for w in ws])) if ws else 0.0
+
+
+def ocr_page(job: PageJob) -> PageResult:
+    """One page image through the recipe above."""
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    eng = engine(job.engine)
+    img, dpi = load(job.ref)
+    t = _timed(timings, "load", t)
+    notes: list[str] = []
+    turned = 0
+    while True:
+        prep = preprocess.prepare(img, dpi)
+        t = _timed(timings, "preprocess", t)
+        grids = find_grids(prep.binary, dpi)
+        tables = [(min(c.box[0] for c in g), min(c.box[1] for c in g),
+                   max(c.box[2] for c in g), max(c.box[3] for c in g)) for g in grids]
+        t = _timed(timings, "grid", t)
+        words = eng.read_page(text_image(prep.gray, prep.binary, dpi, tables))
+        t = _timed(timings, "text", t)
+        if turned or (_mean_conf(words) >= LOW_TEXT_CONFIDENCE and len(words) >= 3) or (not words and grids):
+            break
+        rotate, conf = eng.orientation(prep.gray)
+        t = _timed(timings, "orientation", t)
+        if rotate == 0 or conf < OSD_MIN_CONFIDENCE:
+            break
+        turned = rotate
+        img = preprocess.rotate_quarter(img, rotate)
+        notes.append(f"turned {rotate}° (orientation confidence {conf:.1f})")
+    if abs(prep.skew) >= 0.05:
+        notes.append(f"straightened {prep.skew:+.2f}°")
+    if prep.seal_pixels:
+        notes.append(f"red ink lifted out ({prep.seal_pixels} px)")
+    if prep.noise >= 4:
+        notes.append(f"denoised (σ≈{prep.noise:.0f})")
+    words = reread_unsure(words, prep.gray, eng)
+    t = _timed(timings, "reread", t)
+    lines = words_to_lines(words)
+    readings = read_cells(prep.gray, prep.binary, grids, dpi, eng)
+    out_grids = [_grid(job.number, cells, rs) for cells, rs in zip(grids, readings)]
+    t = _timed(timings, "cells", t)
+    h, w = prep.gray.shape
+    page = Page(job.number, lines, "ocr", float(w), float(h), out_grids, dpi, tuple(notes))
+    image = None
+    if job.keep_image:
+        ok, buf = cv2.imencode(".jpg", prep.gray, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        image = buf.tobytes()
+    return PageResult(page, timings, image, dpi)

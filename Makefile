@@ -31,7 +31,7 @@ test: setup
 
 # regenerate the committed samples (deterministic: no diff unless the generator changed)
 fixtures: setup
-	$(BIN)/python -m fixtures.generate fixtures/samples
+	$(BIN)/python -m fixtures.generate fixtures/samples --scans fixtures/scans
 
 bench: setup
 	$(BIN)/python -m bench.run

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from .layout import TableRow
 from .model import Cell, Flag
 from .numbers import Quantity, fold, parse_cell
-from .templates import (Label, TableSpec, appeal_group, best_match, core, enumerator)
+from .templates import (MATCH_THRESHOLD, OCR_THRESHOLD, Label, TableSpec, appeal_group, best_match, core,
+                        enumerator)
 
 COUNT_UNIT = "件"
 
@@ -172,10 +173,14 @@ class _Collector:
 def map_table(spec: TableSpec, rows: list[TableRow], origin: str) -> Mapped:
     """Map one table's printed rows to cells of ``spec``."""
     col = _Collector(spec, origin)
-    if spec.blocks:
-        _map_blocks(spec, rows, col)
-    else:
-        _map_matrix(spec, rows, col)
+    token = MATCH_THRESHOLD.set(OCR_THRESHOLD if origin in ("ocr", "mixed") else 80.0)
+    try:
+        if spec.blocks:
+            _map_blocks(spec, rows, col)
+        else:
+            _map_matrix(spec, rows, col)
+    finally:
+        MATCH_THRESHOLD.reset(token)
     _completeness(spec, col)
     return col.out
 

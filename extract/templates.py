@@ -17,6 +17,8 @@ from functools import lru_cache
 from importlib import resources
 
 import yaml
+import contextvars
+
 from rapidfuzz import fuzz
 
 from .numbers import fold
@@ -65,10 +67,16 @@ class Label:
     group: str | None = None  # the core of the group label it sits under, if any
 
 
+MATCH_THRESHOLD = contextvars.ContextVar("MATCH_THRESHOLD", default=80.0)
+OCR_THRESHOLD = 70.0  # OCR'd labels: one wrong glyph in a four-glyph label (子以公开) still matches
+
+
 def best_match(text: str, labels: tuple[Label, ...], group: str | None = None,
-               threshold: float = 80.0) -> Label | None:
+               threshold: float | None = None) -> Label | None:
     """The label ``text`` stands for, or None when no label is close enough or two
-    are equally close. A label under the current ``group`` wins a tie."""
+    are equally close. A label under the current ``group`` wins a tie. The
+    threshold is lower while OCR'd tables are mapped (``MATCH_THRESHOLD``)."""
+    threshold = MATCH_THRESHOLD.get() if threshold is None else threshold
     c = core(text)
     if not c:
         return None

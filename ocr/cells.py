@@ -87,12 +87,25 @@ def looks_numeric(binary: np.ndarray, ink: Box, line_height: float) -> bool:
     w = ink[2] - ink[0]
     if h > 1.5 * line_height:
         return False
-    if h < 0.35 * line_height:
+    if h < 0.35 * line_height or is_dash(binary, ink, line_height):
         return w < 3 * line_height  # a dash (— or -) for zero
     runs = glyph_boxes(binary, ink)
     if not runs or len(runs) > 8:
         return False
     return all((b - a) <= 0.8 * line_height for a, b in runs)
+
+
+def is_dash(binary: np.ndarray, ink: Box, line_height: float) -> bool:
+    """A value cell holding one flat stroke: the dash printed for zero (— or -).
+    OCR with a digit alphabet returns nothing for it, so it is told by shape."""
+    crop = binary[ink[1]:ink[3], ink[0]:ink[2]]
+    n, _, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
+    if n < 2:
+        return False
+    parts = sorted((stats[i] for i in range(1, n)), key=lambda s: -s[4])
+    _, _, w, h, area = parts[0]
+    specks = sum(s[4] for s in parts[1:])
+    return h < 0.3 * line_height and w >= 3 * h and w >= 0.3 * line_height and specks < 0.3 * area
 
 
 def normalise_value(text: str) -> str:
@@ -174,12 +187,16 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
     """Read every cell of a page's tables (see the module docstring)."""
     cells = [c for t in tables for c in t]
     inks = [ink_box(binary, c.box, dpi) for c in cells]
-    heights = [b[3] - b[1] for b in inks if b is not None]
+    heights = [b[3] - b[1] for b in inks if b is not None and (b[3] - b[1]) >= 0.05 * dpi]  # glyphs, not dashes
     line_h = float(np.median(heights)) if heights else dpi * 0.12
     small = [b[3] - b[1] for b in inks if b is not None and (b[3] - b[1]) <= 1.5 * line_h]
     line_h = float(np.median(small)) if small else line_h
     values = [i for i, b in enumerate(inks) if b is not None and looks_numeric(binary, b, line_h)]
     readings: dict[int, CellReading] = {}
+    for i in values:
+        if is_dash(binary, inks[i], line_h):
+            readings[i] = CellReading("—", SURE, (), True)
+    values = [i for i in values if i not in readings]
     if values:
         sets = [[normalise_value(t) for t, _ in engine.read_crops(
             [_binary_crop(binary, inks[i], h) for i in values], True)] for h in (48, 34)]

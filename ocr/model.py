@@ -71,4 +71,5 @@ class Source:
     media_type: str
     pages: list[Page]
     images: dict[int, tuple[bytes, int]] = field(default_factory=dict)  # OCR'd page → (JPEG, dpi)
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)         # OCR stage → seconds, summed
+    page_seconds: dict[int, float] = field(default_factory=dict)    # OCR'd page → seconds

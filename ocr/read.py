@@ -81,6 +81,7 @@ def ocr_pages(refs: list[tuple[int, PageRef]], options: OcrOptions) -> tuple[lis
             images[res.page.number] = (res.image, res.dpi)
         for k, v in res.timings.items():
             timings[k] = round(timings.get(k, 0.0) + v, 4)
+        timings[f"page:{res.page.number}"] = round(sum(res.timings.values()), 4)
     return pages, images, timings
 
 
@@ -125,7 +126,9 @@ def read_source(path: str | Path, parts: list[Path] | None = None,
         pages, images, timings = _ocr_or_fail(refs, ocr)
     else:
         raise ReadError(f"unsupported file type ({media}, extension {p.suffix or 'none'})")
-    return Source(path=str(p), sha256=sha, media_type=media, pages=pages, images=images, timings=timings)
+    per_page = {int(k[5:]): timings.pop(k) for k in list(timings) if k.startswith("page:")}
+    return Source(path=str(p), sha256=sha, media_type=media, pages=pages, images=images, timings=timings,
+                  page_seconds=per_page)
 
 
 def _ocr_or_fail(refs, ocr: OcrOptions):

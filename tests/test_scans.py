@@ -1,0 +1,189 @@
+"""Scanned reports through real OpenCV and real Tesseract into a real DuckDB file.
+
+The four committed scans (``fixtures/scans``: a 300 dpi image-only PDF, a
+degraded 200 dpi JPEG page set, a Group 4 TIFF with a page at 90° and one
+upside down, colour PNGs with a red seal over the signature) are read whole and
+compared with the ground truth of the report they were scanned from. The rule
+that matters most: no wrong value in a document marked ``ok``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import cv2
+import duckdb
+import pdfplumber
+import pytest
+
+from fixtures.generate import SCAN_SAMPLES, scans
+from ocr import preprocess
+from ocr.grid import find_grids
+from ocr.images import estimate_dpi, group_page_sets, load, PageRef
+from pipeline.ingest import ingest
+
+from .conftest import SAMPLES
+from .golden import load_truth
+
+SCANS = SAMPLES.parent / "scans"
+TRUTHS = sorted(SCANS.glob("*.truth.json"))
+
+
+def test_committed_scans_are_what_the_generator_writes(tmp_path):
+    written = scans(SAMPLES, tmp_path)
+    assert sorted(p.name for p in written) == sorted(p.name for p in SCANS.iterdir())
+    for p in written:  # Pillow stamps PDFs with the time and an ID: those are left out
+        assert _stable(p.read_bytes()) == _stable((SCANS / p.name).read_bytes()), \
+            f"{p.name} differs: run make fixtures"
+
+
+def _stable(data: bytes) -> bytes:
+    return re.sub(rb"/(CreationDate|ModDate) \(D:[^)]*\)|/ID \[<[0-9a-fA-F]*><[0-9a-fA-F]*>\]", b"", data)
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    base = tmp_path_factory.mktemp("scans")
+    path = str(base / "s.duckdb")
+    summary = ingest([SCANS], path, workers=2, searchable_dir=str(base / "searchable"))
+    assert summary.ok, [(r.path, r.error) for r in summary.results if r.error]
+    assert len(summary.results) == len(SCAN_SAMPLES)
+    return path, base
+
+
+def _doc(con, stem: str):
+    return con.execute("SELECT doc_id, status, source_path, media_type, pages, agency, year, format "
+                       "FROM documents WHERE source_path LIKE ?", [f"%{stem}%"]).fetchone()
+
+
+@pytest.mark.parametrize("truth_path", TRUTHS, ids=lambda p: p.name.split(".")[0])
+def test_scan_values_against_truth(db, truth_path):
+    truth = load_truth(truth_path)
+    con = duckdb.connect(db[0], read_only=True)
+    doc_id, status, _, _, pages, agency, year, fmt = _doc(con, truth["name"])
+    got = {(t, r, c): v for t, r, c, v in con.execute(
+        "SELECT table_key, row_key, col_key, value FROM cells WHERE doc_id = ?", [doc_id]).fetchall()}
+    wrong = [f"{c['table']}:{c['row']}/{c['col']} {c['raw']!r} read {got.get((c['table'], c['row'], c['col']))}"
+             for c in truth["cells"] if got.get((c["table"], c["row"], c["col"])) != c["value"]]
+    # zero silent errors: a document with any wrong or missing value is not ok
+    assert not (wrong and status == "ok"), wrong
+    # and the reading itself is good on the clean and the sealed 300 dpi scans; the
+    # degraded 200 dpi dash-for-zero set and the bilevel G4 TIFF do not reach this
+    # yet (their misreads are caught by the identities: needs_review, see RESULTS)
+    if truth["scan"]["kind"] in ("clean", "seal"):
+        assert len(wrong) <= 0.02 * len(truth["cells"]), wrong
+    assert (year, fmt) == (truth["metadata"]["year"], truth["metadata"]["format"])
+    if truth["failed_checks"]:  # the printed typo is found through OCR too
+        failed = {f"{k}:{s}" for k, s in con.execute(
+            "SELECT check_key, scope FROM checks WHERE doc_id = ? AND NOT ok", [doc_id]).fetchall()}
+        assert set(truth["failed_checks"]) <= failed
+        assert status == "needs_review"
+    origins = {o for (o,) in con.execute("SELECT DISTINCT origin FROM cells WHERE doc_id = ?", [doc_id]).fetchall()}
+    assert origins == {"ocr"}
+    page_sources = {s for (s,) in con.execute("SELECT DISTINCT source FROM pages WHERE doc_id = ?",
+                                              [doc_id]).fetchall()}
+    assert page_sources == {"ocr"}
+
+
+def test_cells_keep_page_box_and_confidence(db):
+    con = duckdb.connect(db[0], read_only=True)
+    rows = con.execute("SELECT page, bbox, confidence FROM cells").fetchall()
+    assert rows and all(p >= 1 and b is not None and len(b) == 4 and b[0] < b[2] and b[1] < b[3]
+                        and 0 <= c <= 1 for p, b, c in rows)
+    # a low-confidence value is marked: every cell under 0.75 has a flag naming it
+    low = con.execute("SELECT count(*) FROM cells WHERE confidence < 0.75").fetchone()[0]
+    flagged = con.execute("SELECT count(*) FROM flags WHERE flag IN ('low_confidence', "
+                          "'confirmed_by_identity')").fetchone()[0]
+    assert flagged >= low
+
+
+def test_turned_pages_are_put_upright(db):
+    con = duckdb.connect(db[0], read_only=True)
+    doc_id = _doc(con, "xihu_gov2019_rotated")[0]
+    notes = dict(con.execute("SELECT scope, detail FROM flags WHERE doc_id = ? AND flag = 'page_prepared' "
+                             "AND detail LIKE 'turned%'", [doc_id]).fetchall())
+    truth = load_truth(SCANS / "2019_xihu_gov2019_rotated.truth.json")
+    turned = {f"page={i}": r for i, r in enumerate(truth["scan"]["rotations"], 1) if r}
+    assert set(notes) == set(turned)
+    for scope, r in turned.items():  # turned back by the opposite quarter turn
+        assert notes[scope].startswith(f"turned {(360 - r) % 360}°")
+
+
+def test_seal_is_lifted_and_signature_read(db):
+    con = duckdb.connect(db[0], read_only=True)
+    doc_id, status, *_rest = _doc(con, "dongwu_town_seal")
+    lifted = con.execute("SELECT count(*) FROM flags WHERE doc_id = ? AND detail LIKE 'red ink lifted%'",
+                         [doc_id]).fetchone()[0]
+    assert lifted >= 1
+    truth = load_truth(SCANS / "2024_dongwu_town_seal.truth.json")
+    text = "".join(t for (t,) in con.execute("SELECT text FROM pages WHERE doc_id = ?", [doc_id]).fetchall())
+    assert truth["metadata"]["agency"] in text.replace(" ", "")
+
+
+def test_page_set_is_one_document(db):
+    con = duckdb.connect(db[0], read_only=True)
+    _, _, path, media, pages, *_ = _doc(con, "yulin_street_dashes_scan")
+    assert path.endswith("2021_yulin_street_dashes_scan-*.jpg") and media == "image/jpeg"
+    assert pages == len(list(SCANS.glob("2021_yulin_street_dashes_scan-*.jpg")))
+
+
+def test_searchable_pdf_has_the_text_over_the_image(db):
+    out = Path(db[1]) / "searchable"
+    pdfs = sorted(out.glob("*.pdf"))
+    assert len(pdfs) == len(SCAN_SAMPLES)
+    truth = load_truth(SCANS / "2023_lixia_typo_clean.truth.json")
+    with pdfplumber.open(str(out / "2023_lixia_typo_clean.pdf")) as pdf:
+        assert len(pdf.pages) == len(pdfplumber.open(str(SCANS / "2023_lixia_typo_clean.pdf")).pages)
+        assert pdf.pages[0].images, "the page image is kept"
+        text = "".join(p.extract_text() or "" for p in pdf.pages).replace(" ", "")
+    assert truth["metadata"]["agency"] in text and "政府信息公开" in text
+
+
+# ------------------------------------------------------------- geometry units
+
+def test_deskew_recovers_a_known_angle():
+    img, dpi = load(PageRef(str(SCANS / "2023_lixia_typo_clean.pdf"), 0, "pdf"))
+    for angle in (-2.3, 1.4):
+        h, w = img.shape[:2]
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+        turned = cv2.warpAffine(img, m, (w, h), borderValue=255)
+        prep = preprocess.prepare(turned, dpi)
+        assert abs(prep.skew + angle) <= 0.15, (angle, prep.skew)
+
+
+def test_grid_finds_every_cell_and_merge_of_table_3():
+    from ocr.pdf import read_page
+    with pdfplumber.open(str(SAMPLES / "2023_lixia_typo.pdf")) as doc:
+        truth = read_page(doc.pages[2], 3).grids
+    want = sorted((c.row, c.col, c.rowspan, c.colspan) for c in truth[0].cells)
+    assert sum(1 for w in want if w[2] > 1 or w[3] > 1) >= 10  # merged cells in the header and labels
+    img, dpi = load(PageRef(str(SCANS / "2023_lixia_typo_clean.pdf"), 2, "pdf"))
+    h, w = img.shape[:2]
+    crooked = cv2.warpAffine(img, cv2.getRotationMatrix2D((w / 2, h / 2), 1.8, 1.0), (w, h), borderValue=255)
+    for page in (img, crooked):
+        prep = preprocess.prepare(page, dpi)
+        grids = find_grids(prep.binary, dpi)
+        assert [sorted((c.row, c.col, c.rowspan, c.colspan) for c in g) for g in grids] == [want]
+
+
+def test_page_sets_and_resolution():
+    paths = [Path(p) for p in ("a/r_p2.png", "a/r_p1.png", "a/x-001.jpg", "a/x-002.jpg", "a/solo.png",
+                               "a/r_p10.png")]
+    groups = group_page_sets(paths)
+    assert [[p.name for p in g] for g in groups] == [["r_p1.png", "r_p2.png", "r_p10.png"],
+                                                      ["x-001.jpg", "x-002.jpg"], ["solo.png"]]
+    assert estimate_dpi(2480, 3508, 72) == 300      # A4 at 300 dpi, metadata says 72
+    assert estimate_dpi(2339, 1654, None) == 200    # landscape A4 at 200 dpi
+    assert estimate_dpi(1000, 1000, 150) == 150     # not A4: the metadata
+
+
+def test_decompression_bomb_is_refused(tmp_path):
+    from PIL import Image
+
+    from ocr.errors import ReadError
+    from ocr.images import open_image
+    p = tmp_path / "bomb.png"
+    Image.new("1", (15000, 15000), 1).save(p)  # 225 megapixels of white, a few kB on disk
+    with pytest.raises(ReadError, match="decompression bomb"):
+        open_image(str(p))

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DB ?= demo.duckdb
 
-.PHONY: setup system demo test fixtures bench clean
+.PHONY: setup system demo test fixtures bench bench-scans bench-peer clean
 
 setup: system $(STAMP)
 
@@ -35,6 +35,14 @@ fixtures: setup
 
 bench: setup
 	$(BIN)/python -m bench.run
+
+# the scanned path against ground truth, the raw tesseract floor and img2table (own venv)
+bench-scans: setup bench-peer
+	$(BIN)/python -m bench.scans --docs 3 --peer
+
+bench-peer:
+	@test -x .venv-peer/bin/python || ($(PYTHON) -m venv .venv-peer && \
+	  .venv-peer/bin/pip install --quiet img2table==2.0.0 pytesseract)
 
 clean:
 	rm -rf $(VENV) $(DEMO_DB) .pytest_cache

@@ -23,6 +23,7 @@ thread each) and scores it against the generator's ground truth:
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -117,6 +118,7 @@ def raw_tesseract(page: str) -> float:
         return time.perf_counter() - t0
 
 
+@functools.lru_cache(maxsize=None)
 def truth_grids(pdf: str) -> dict[int, list[dict[tuple[int, int], str]]]:
     import pdfplumber
 

@@ -69,20 +69,20 @@ def _bytes(p: Path) -> bytes:
     return data
 
 
-def ocr_pages(refs: list[tuple[int, PageRef]], options: OcrOptions) -> tuple[list[Page], dict, dict]:
-    """Run the OCR page jobs; pages, kept images and summed timings."""
+def ocr_pages(refs: list[tuple[int, PageRef]], options: OcrOptions) -> tuple[list[Page], dict, dict, dict]:
+    """Run the OCR page jobs; pages, kept images, summed timings, seconds per page."""
     from .scan import PageJob, ocr_page
 
     jobs = [PageJob(ref, number, options.engine, options.keep_images) for number, ref in refs]
-    pages, images, timings = [], {}, {}
+    pages, images, timings, per_page = [], {}, {}, {}
     for res in options.map(ocr_page, jobs):
         pages.append(res.page)
         if res.image is not None:
             images[res.page.number] = (res.image, res.dpi)
         for k, v in res.timings.items():
             timings[k] = round(timings.get(k, 0.0) + v, 4)
-        timings[f"page:{res.page.number}"] = round(sum(res.timings.values()), 4)
-    return pages, images, timings
+        per_page[res.page.number] = round(sum(res.timings.values()), 4)
+    return pages, images, timings, per_page
 
 
 def read_source(path: str | Path, parts: list[Path] | None = None,
@@ -103,13 +103,13 @@ def read_source(path: str | Path, parts: list[Path] | None = None,
     sha = hashlib.sha256(blobs[0]).hexdigest() if len(blobs) == 1 else hashlib.sha256(
         b"".join(hashlib.sha256(b).digest() for b in blobs)).hexdigest()
     media = sniff(blobs[0], files[0].suffix.lower())
-    images, timings = {}, {}
+    images, timings, per_page = {}, {}, {}
     if parts:
         kinds = {sniff(b, f.suffix.lower()) for b, f in zip(blobs, files)}
         if not all(k.startswith("image/") for k in kinds):
             raise ReadError("page set holds a file that is not an image")
         refs = [(i, PageRef(str(f), 0, "image")) for i, f in enumerate(files, start=1)]
-        pages, images, timings = _ocr_or_fail(refs, ocr)
+        pages, images, timings, per_page = _ocr_or_fail(refs, ocr)
     elif media == "text/plain":
         pages = read_text_pages(blobs[0], p.name)
     elif media == "application/pdf":
@@ -117,16 +117,15 @@ def read_source(path: str | Path, parts: list[Path] | None = None,
         pages = read_pdf_pages(blobs[0])
         need = [(pg.number, PageRef(str(p), pg.number - 1, "pdf")) for pg in pages if pg.source == "needs_ocr"]
         if need and ocr.enabled:
-            done, images, timings = ocr_pages(need, ocr)
+            done, images, timings, per_page = ocr_pages(need, ocr)
             by_number = {pg.number: pg for pg in done}
             pages = [by_number.get(pg.number, pg) for pg in pages]
     elif media.startswith("image/"):
         n = count_frames(str(p)) if media == "image/tiff" else 1
         refs = [(i + 1, PageRef(str(p), i, "image")) for i in range(n)]
-        pages, images, timings = _ocr_or_fail(refs, ocr)
+        pages, images, timings, per_page = _ocr_or_fail(refs, ocr)
     else:
         raise ReadError(f"unsupported file type ({media}, extension {p.suffix or 'none'})")
-    per_page = {int(k[5:]): timings.pop(k) for k in list(timings) if k.startswith("page:")}
     return Source(path=str(p), sha256=sha, media_type=media, pages=pages, images=images, timings=timings,
                   page_seconds=per_page)
 

@@ -10,7 +10,10 @@ readings it did not take. Two things follow, and both are recorded as flags:
 * a cell read with low confidence is unsure (``low_confidence``, the document
   needs review) unless the identities it takes part in all hold
   (``confirmed_by_identity``); a cell no identity covers needs a higher
-  confidence to pass, since nothing else vouches for it.
+  confidence to pass, since nothing else vouches for it. Identities vouch only
+  if they rule out the other readings: a glyph misread alike in a row's value
+  and its total (*twins*: same reading, same alternatives) keeps the sum true
+  either way (``1 + 0 = 1`` read as ``4 + 0 = 4``), so that cell stays unsure.
 
 Nothing here invents a value: only readings the OCR produced are ever chosen.
 """
@@ -87,6 +90,7 @@ def unsure_cells(fmt: FormatSpec, cells: list[Cell]) -> list[Flag]:
     """Flags for OCR'd cells read with low confidence (see the module docstring)."""
     ids = identities(fmt)
     v = values(cells)
+    by_key = {_key(c): c for c in cells}
     flags = []
     for c in cells:
         if c.origin not in ("ocr", "mixed") or c.confidence >= UNCOVERED:
@@ -97,11 +101,43 @@ def unsure_cells(fmt: FormatSpec, cells: list[Cell]) -> list[Flag]:
         evaluated = [r for r in results if r is not None]
         scope = f"{c.table_key}:{c.row_key}/{c.col_key}"
         alts = f" (also read as {', '.join(repr(a) for a in c.alternatives)})" if c.alternatives else ""
-        if evaluated and all(r.ok for r in evaluated):
+        held = bool(evaluated) and all(r.ok for r in evaluated)
+        twin = _undecided_with_twin(c, [i for i, r in zip(mine, results) if r is not None], v, by_key) \
+            if held else None
+        if held and twin is None:
             flags.append(Flag("confirmed_by_identity", scope,
                               f"read {c.raw!r} at confidence {c.confidence:.2f}{alts}; "
                               f"{len(evaluated)} identities hold with it", "info"))
-        elif c.confidence < LOW or not evaluated:
+        elif c.confidence < LOW or not evaluated or twin is not None:
+            why = (f"; its identities hold with {twin[1]!r} too, read the same unsure way in "
+                   f"{twin[0][1]}/{twin[0][2]}") if twin else ""
             flags.append(Flag("low_confidence", scope,
-                              f"read {c.raw!r} at confidence {c.confidence:.2f}{alts}"))
+                              f"read {c.raw!r} at confidence {c.confidence:.2f}{alts}{why}"))
     return flags
+
+
+def _undecided_with_twin(c: Cell, mine: list[Identity], v: dict, by_key: dict) -> tuple | None:
+    """(twin key, alternative) when some alternative reading, given to this cell
+    and to its twins — cells read the same unsure way, whose errors would agree —
+    keeps every identity holding: then the identities cannot tell the readings
+    apart. None when they exclude every alternative."""
+    k = _key(c)
+    twins = {o for i in mine for o in i.operands if o != k and o in by_key and _twin(c, by_key[o])}
+    if not twins:
+        return None
+    for alt in c.alternatives:
+        q = parse_cell(alt)
+        if q.value is None or q.value == c.value:
+            continue
+        trial = dict(v)
+        for o in (k, *twins):
+            trial[o] = q.value
+        if not _failing(mine, trial):
+            return (sorted(twins)[0], alt)
+    return None
+
+
+def _twin(a: Cell, b: Cell) -> bool:
+    """Two OCR'd cells read the same unsure way: their errors would agree."""
+    return (b.origin in ("ocr", "mixed") and b.confidence < UNCOVERED and bool(a.alternatives)
+            and a.raw == b.raw and set(a.alternatives) == set(b.alternatives))

@@ -271,12 +271,21 @@ def _group_of(spec: TableSpec, text: str, current: str | None) -> str | None:
     return current
 
 
-_ARTICLE = re.compile(r"第二十条第?\(([一二三四五六七八九十]+)\)项")
+_ARTICLE = re.compile(r"第二十条第?[({《〈]?([一二三四五六七八九十]+)[)}》〉]?项")
+_ARTICLE_UNREAD = re.compile(r"第二?十条第.{1,4}项")  # an article heading whose number OCR lost
 
 
 def _article_of(text: str) -> str | None:
     m = _ARTICLE.search(re.sub(r"\s+", "", fold(text)))
     return f"({m.group(1)})" if m else None
+
+
+def _next_block(spec: TableSpec, block):
+    """The block printed after ``block`` in the official order (the first when None)."""
+    if block is None:
+        return spec.blocks[0] if spec.blocks else None
+    i = spec.blocks.index(block)
+    return spec.blocks[i + 1] if i + 1 < len(spec.blocks) else None
 
 
 def _map_blocks(spec: TableSpec, rows: list[TableRow], col: _Collector) -> None:
@@ -286,6 +295,13 @@ def _map_blocks(spec: TableSpec, rows: list[TableRow], col: _Collector) -> None:
     for r in rows:
         labels = _labels_of(r)
         article = next((a for _, t in labels if (a := _article_of(t))), None)
+        if article is None and labels and _ARTICLE_UNREAD.search(re.sub(r"\s+", "", fold(labels[0][1]))):
+            block, leaves = _next_block(spec, block), []
+            if block is not None:
+                col.flag("block_by_order", _article_of(block.article) or "",
+                         f"article heading {labels[0][1]!r} read without its number; taken as "
+                         f"{block.article}, the next in the official order", "info")
+            continue
         if article:
             block = next((b for b in spec.blocks if _article_of(b.article) == article), None)
             leaves = []

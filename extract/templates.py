@@ -36,6 +36,11 @@ _ENUM_RE = re.compile(
     r"^(?:[一二三四五六七八九十]+[、.．]|\([一二三四五六七八九十]+\)|\d+[.、．]|\(\d+\))"
 )
 _BRACKETED = re.compile(r"\([^()]*\)")
+_UNCLOSED = re.compile(r"\([^()]{4,}$")          # a note whose closing bracket was lost
+_OCR_ENUM = re.compile(r"^\([^()]{1,2}\)(?=[\u4e00-\u9fff])")  # (=) (A): a garbled （二）
+# what OCR makes of round brackets in labels: {一) 《单位) 〈区分
+_BRACKET_LOOKALIKES = str.maketrans("{《〈【〔[", "((((((", )
+_BRACKET_LOOKALIKES.update(str.maketrans("}》〉】〕]", "))))))"))
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -54,8 +59,10 @@ def core(label: str) -> str:
     text = _squash(label)
     if _CJK.search(text):  # Latin letters in a CJK label are OCR noise (商业企wy)
         text = re.sub(r"[A-Za-z]+", "", text)
+    text = text.translate(_BRACKET_LOOKALIKES)
     text = _ENUM_RE.sub("", text, count=1)
-    stripped = _BRACKETED.sub("", text)
+    text = _OCR_ENUM.sub("", text, count=1)
+    stripped = _UNCLOSED.sub("", _BRACKETED.sub("", text))
     return (stripped or text).strip(":：")
 
 

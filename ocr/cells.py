@@ -10,7 +10,7 @@ like every other ``1``. So:
 
 1. each cell is cropped to its ink; cells whose ink is one short line of
    digit-shaped glyphs are *value cells*, the rest are labels;
-2. the value cells are read twice (binarised at two glyph heights, digits-only
+2. the value cells are read twice (binarised at two glyph heights, one softened, digits-only
    alphabet) — and, where the engine is RapidOCR, by its recogniser;
 3. each value cell takes the reading most votes support among itself and the
    cells whose ink looks the same (``glyph_neighbours``); the share of votes is
@@ -32,6 +32,8 @@ from .grid import Box, CellBox
 
 SURE = 0.99
 LOW = 0.75           # below this share of votes a value is marked unsure
+READINGS = ((48, 1.2), (34, 0.0))  # (glyph height px, blur px) of the two digit readings
+GLYPH_THRESHOLD = 0.12  # mean difference under which two glyph images are the same glyph
 LABEL_HEIGHT = 30    # px: label glyphs are read at this height (CJK needs no more)
 _DIGITS = re.compile(r"\d")
 
@@ -53,7 +55,9 @@ def ink_box(binary: np.ndarray, box: Box, dpi: int) -> Box | None:
     crop = binary[y0:y1, x0:x1]
     n, _, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
     min_area = max(6, int((dpi / 100) ** 2 * 2))
-    keep = [stats[i] for i in range(1, n) if stats[i][4] >= min_area
+    flat = max(4, int(0.025 * dpi))  # a piece of a thin dash: small, but wide and flat
+    keep = [stats[i] for i in range(1, n) if (stats[i][4] >= min_area
+                                               or (stats[i][2] >= flat and stats[i][2] >= 4 * stats[i][3]))
             and stats[i][3] < (y1 - y0) * 0.95 and stats[i][2] < (x1 - x0) * 0.98]
     if not keep:
         return None
@@ -80,7 +84,7 @@ def glyph_boxes(binary: np.ndarray, ink: Box) -> list[tuple[int, int]]:
 
 
 def looks_numeric(binary: np.ndarray, ink: Box, line_height: float) -> bool:
-    """One short line of narrow glyphs (digits are about half as wide as high;
+    """One short line of narrow glyphs (digits are at most nine tenths as wide as high;
     CJK glyphs are square), or a lone dash. Wrongly taken CJK labels are caught
     later: their digit readings hold no digit."""
     h = ink[3] - ink[1]
@@ -92,20 +96,20 @@ def looks_numeric(binary: np.ndarray, ink: Box, line_height: float) -> bool:
     runs = glyph_boxes(binary, ink)
     if not runs or len(runs) > 8:
         return False
-    return all((b - a) <= 0.8 * line_height for a, b in runs)
+    return all((b - a) <= 0.9 * line_height for a, b in runs)
 
 
 def is_dash(binary: np.ndarray, ink: Box, line_height: float) -> bool:
     """A value cell holding one flat stroke: the dash printed for zero (— or -).
-    OCR with a digit alphabet returns nothing for it, so it is told by shape."""
-    crop = binary[ink[1]:ink[3], ink[0]:ink[2]]
-    n, _, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
-    if n < 2:
+    OCR with a digit alphabet returns nothing for it, so it is told by shape: a
+    flat, wide band of ink that covers most of its width (a thin dash scanned at
+    200 dpi often breaks into pieces)."""
+    h = ink[3] - ink[1]
+    w = ink[2] - ink[0]
+    if not (h < 0.3 * line_height and w >= 3 * h and w >= 0.3 * line_height):
         return False
-    parts = sorted((stats[i] for i in range(1, n)), key=lambda s: -s[4])
-    _, _, w, h, area = parts[0]
-    specks = sum(s[4] for s in parts[1:])
-    return h < 0.3 * line_height and w >= 3 * h and w >= 0.3 * line_height and specks < 0.3 * area
+    cols = binary[ink[1]:ink[3], ink[0]:ink[2]].max(axis=0) > 0
+    return float(cols.mean()) >= 0.7
 
 
 def normalise_value(text: str) -> str:
@@ -127,15 +131,20 @@ def _at_height(crop: np.ndarray, height: int) -> np.ndarray:
     return cv2.resize(crop, size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
 
 
-def _binary_crop(binary: np.ndarray, ink: Box, glyph_height: int) -> np.ndarray:
-    """Dark-on-white binarised crop whose ink is ``glyph_height`` px high."""
+def _binary_crop(binary: np.ndarray, ink: Box, glyph_height: int, smooth: float = 0.0) -> np.ndarray:
+    """Dark-on-white binarised crop whose ink is ``glyph_height`` px high, its
+    edges softened by a blur of ``smooth`` px where asked: Tesseract reads a
+    bilevel ``1`` as ``4`` at some sizes, and the softened glyph right."""
     crop = 255 - _crop(binary, ink, 0)
     scaled = _at_height(crop, glyph_height)
+    if smooth:
+        scaled = cv2.GaussianBlur(scaled, (0, 0), smooth)
     pad = max(4, glyph_height // 4)
     return cv2.copyMakeBorder(scaled, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
 
 
 def _feature(binary: np.ndarray, ink: Box) -> tuple[float, np.ndarray]:
+    """A glyph or cell image at 24 px height, slightly blurred, with its aspect."""
     crop = binary[ink[1]:ink[3], ink[0]:ink[2]]
     aspect = crop.shape[1] / max(1, crop.shape[0])
     img = cv2.resize(crop, (max(8, int(round(24 * aspect))), 24), interpolation=cv2.INTER_AREA)
@@ -143,43 +152,98 @@ def _feature(binary: np.ndarray, ink: Box) -> tuple[float, np.ndarray]:
 
 
 def glyph_neighbours(features: list[tuple[float, np.ndarray]], threshold: float = 0.15) -> list[list[int]]:
-    """For each value cell, the cells whose ink looks the same (same shape within
-    ``threshold`` mean difference after a slight blur; itself included)."""
+    """For each image, the images that look the same: aspect within 15 % and mean
+    difference under ``threshold`` once both are scaled to one size (itself
+    included). All pairs at once, so a page's few hundred glyphs cost milliseconds."""
+    if not features:
+        return []
+    aspects = np.array([a for a, _ in features])
+    width = max(8, int(round(24 * float(np.median(aspects)))))
+    flat = np.stack([cv2.resize(f, (width, 24), interpolation=cv2.INTER_AREA).ravel() for _, f in features])
     out = []
-    for a, (asp_a, fa) in enumerate(features):
-        near = [a]
-        for b, (asp_b, fb) in enumerate(features):
-            if b == a or abs(asp_a - asp_b) > 0.15 * max(asp_a, asp_b):
-                continue
-            if fb.shape != fa.shape:
-                fb = cv2.resize(fb, (fa.shape[1], fa.shape[0]))
-            if float(np.abs(fa - fb).mean()) < threshold:
-                near.append(b)
-        out.append(near)
+    for a in range(len(features)):
+        diff = np.abs(flat - flat[a]).mean(axis=1)
+        close = (diff < threshold) & (np.abs(aspects - aspects[a]) <= 0.15 * np.maximum(aspects, aspects[a]))
+        close[a] = False
+        out.append([a, *np.flatnonzero(close).tolist()])
     return out
 
 
+def _tally(items: list[list[str]], near: list[int], own: int) -> dict[str, float]:
+    votes: dict[str, float] = {}
+    for b in near:
+        for r in items:
+            if r[b]:
+                votes[r[b]] = votes.get(r[b], 0.0) + (2.0 if b == own else 1.0)
+    return votes
+
+
 def vote(readings: list[list[str]], neighbours: list[list[int]]) -> list[tuple[str, float, tuple[str, ...]]]:
-    """Per cell: the reading with most support among its look-alikes (its own
-    readings count double), the share of votes it got, and all readings ranked."""
+    """Per item: the reading with most support among its look-alikes (its own
+    readings count double), the share of votes it got, and all readings ranked.
+    An item whose look-alikes are only itself and whose readings agree is
+    capped at 0.9: agreed, but nothing else vouches for it."""
     out = []
     for a, near in enumerate(neighbours):
-        votes: dict[str, float] = {}
-        for b in near:
-            weight = 2.0 if b == a else 1.0
-            for r in readings:
-                if r[b] and _DIGITS.search(r[b]) or r[b] == "-":
-                    votes[r[b]] = votes.get(r[b], 0.0) + weight
+        votes = _tally(readings, near, a)
         if not votes:
             out.append(("", 0.0, ()))
             continue
         ranked = sorted(votes, key=lambda k: -votes[k])
         share = votes[ranked[0]] / sum(votes.values())
-        own = {r[a] for r in readings if r[a]}
-        if len(near) == 1 and len(own) == 1 and len(readings) >= 2:
-            share = min(share, 0.9)  # a unique glyph whose readings agree: good, not sure
+        if len(near) == 1 and len(readings) >= 2:
+            share = min(share, 0.9)
         out.append((ranked[0], round(min(SURE, share), 3), tuple(ranked)))
     return out
+
+
+def glyph_vote(readings: list[list[str]], glyphs: list[list[int]],
+               neighbours: list[list[int]]) -> list[tuple[str, float] | None]:
+    """Per value cell, the reading spelled glyph by glyph. A reading with as many
+    characters as the cell has glyphs names each glyph; every glyph then takes
+    the character most readings of its look-alike glyphs (anywhere in the table)
+    gave. A lone ``1`` that Tesseract reads as ``4`` looks like the ``1`` of
+    every ``12`` and ``31`` on the page, which it reads right. The cell's
+    confidence is its least sure glyph's share. None where some glyph got no
+    vote (no reading aligned with the cell's glyphs)."""
+    n = sum(len(g) for g in glyphs)
+    names: list[list[str]] = [[""] * n for _ in readings]
+    for r, reading in enumerate(readings):
+        for cell, idx in enumerate(glyphs):
+            text = reading[cell]
+            if len(text) == len(idx):
+                for ch, g in zip(text, idx):
+                    names[r][g] = ch
+    per_glyph = vote(names, neighbours)
+    out: list[tuple[str, float] | None] = []
+    for idx in glyphs:
+        picked = [per_glyph[g] for g in idx]
+        if not idx or any(not ch for ch, _, _ in picked):
+            out.append(None)
+            continue
+        out.append(("".join(ch for ch, _, _ in picked), min(share for _, share, _ in picked)))
+    return out
+
+
+def _minus_lost(binary: np.ndarray, glyphs: list[Box], text: str) -> bool:
+    """The reading has one character fewer than the cell has glyphs and the first
+    glyph is a flat stroke at mid height: a minus sign (本年增/减 can be
+    negative) that the digit reading dropped, as Tesseract does with a short ``-``."""
+    if text.startswith("-") or len(glyphs) != len(text) + 1 or len(glyphs) < 2:
+        return False
+    x0, y0, x1, y1 = glyphs[0]
+    rows = np.flatnonzero(binary[y0:y1, x0:x1].max(axis=1))
+    if rows.size == 0:
+        return False
+    height = rows[-1] - rows[0] + 1
+    middle = (rows[0] + rows[-1]) / 2 / max(1, y1 - y0)
+    return height <= 0.3 * (y1 - y0) and (x1 - x0) >= 1.5 * height and 0.25 <= middle <= 0.75
+
+
+def _glyph_inks(binary: np.ndarray, ink: Box) -> list[Box]:
+    """The boxes of a value cell's glyphs, each as high as the cell's ink (so a
+    decimal point keeps its place at the foot of the line)."""
+    return [(ink[0] + a, ink[1], ink[0] + b, ink[3]) for a, b in glyph_boxes(binary, ink)]
 
 
 def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]], dpi: int,
@@ -189,9 +253,14 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
     inks = [ink_box(binary, c.box, dpi) for c in cells]
     heights = [b[3] - b[1] for b in inks if b is not None and (b[3] - b[1]) >= 0.05 * dpi]  # glyphs, not dashes
     line_h = float(np.median(heights)) if heights else dpi * 0.12
-    small = [b[3] - b[1] for b in inks if b is not None and (b[3] - b[1]) <= 1.5 * line_h]
+    small = [h for h in heights if h <= 1.5 * line_h]  # one-line cells; dashes stay out of it
     line_h = float(np.median(small)) if small else line_h
     values = [i for i, b in enumerate(inks) if b is not None and looks_numeric(binary, b, line_h)]
+    # measured again against the digits themselves: a unit glyph (元, 万) printed
+    # after the number is wider than any digit and sends the cell to the labels
+    digit_h = [inks[i][3] - inks[i][1] for i in values if not is_dash(binary, inks[i], line_h)]
+    if digit_h:
+        values = [i for i in values if looks_numeric(binary, inks[i], float(np.median(digit_h)))]
     readings: dict[int, CellReading] = {}
     for i in values:
         if is_dash(binary, inks[i], line_h):
@@ -199,14 +268,32 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
     values = [i for i in values if i not in readings]
     if values:
         sets = [[normalise_value(t) for t, _ in engine.read_crops(
-            [_binary_crop(binary, inks[i], h) for i in values], True)] for h in (48, 34)]
+            [_binary_crop(binary, inks[i], h, s) for i in values], True)] for h, s in READINGS]
         if engine.name != "tesseract":
             sets.append([normalise_value(t) for t, _ in engine.read_crops(
                 [_crop(gray, inks[i], 4) for i in values], True)])
         near = glyph_neighbours([_feature(binary, inks[i]) for i in values])
-        for i, (text, share, alts) in zip(values, vote(sets, near)):
+        boxes = [_glyph_inks(binary, inks[i]) for i in values]
+        glyphs, k = [], 0
+        for b in boxes:
+            glyphs.append(list(range(k, k + len(b))))
+            k += len(b)
+        by_glyph = glyph_vote(sets, glyphs, glyph_neighbours(
+            [_feature(binary, g) for b in boxes for g in b], GLYPH_THRESHOLD))
+        whole = [[t if _DIGITS.search(t) or t == "-" else "" for t in r] for r in sets]
+        for i, (text, share, alts), spelled in zip(values, vote(whole, near), by_glyph):
+            if spelled is not None and _DIGITS.search(spelled[0]):
+                g_text, g_share = spelled
+                if g_text == text:
+                    share = max(share, g_share)
+                else:
+                    alts = (text, *alts) if text else alts
+                    text, share = g_text, g_share
+            if text and _minus_lost(binary, boxes[values.index(i)], text):
+                text, alts = "-" + text, (text, *alts)  # the flat first glyph is a minus sign
             if text:
-                readings[i] = CellReading(text, share, alts[1:], True)
+                readings[i] = CellReading(text, round(min(SURE, share), 3),
+                                          tuple(dict.fromkeys(a for a in alts if a != text)), True)
     labels = [i for i, b in enumerate(inks) if b is not None and i not in readings]
     label_crops = [_at_height(_crop(gray, inks[i], 3), _label_height(inks[i], line_h)) for i in labels]
     for i, (text, conf) in zip(labels, engine.read_crops(label_crops, False)):

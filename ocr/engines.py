@@ -105,8 +105,8 @@ class Tesseract:
 
         if digits:
             cfg, lang = f"--psm 6 -c tessedit_char_whitelist={DIGITS}", "eng"
-        else:
-            cfg, lang = "--psm 6", self.langs
+        else:  # labels are CJK: without eng, smudged glyphs are not read as Latin words
+            cfg, lang = "--psm 6", self.langs.split("+")[0]
         return read_stacked(crops, lambda strip: self._words(strip, cfg, lang))
 
     def read_line(self, crop: np.ndarray) -> list[Word]:

@@ -65,6 +65,17 @@ def test_core_strips_enumerators_and_notes():
     assert core("2. 重复申请") == "重复申请"
 
 
+@pytest.mark.parametrize("ocr_read, key", [
+    ("(=)部分公开〈区分处理的，只计这一情形，不计其他情形)", "partial"),   # （二） and （ garbled
+    ("{一)予以公开", "granted"),
+    ("(=)不予公开", None),                                         # still a group, not a row
+    ("(二)部分公开(区分处理的，只计这一情形", "partial"),              # closing bracket lost
+])
+def test_ocr_garbled_brackets_and_enumerators(ocr_read, key):
+    lab = best_match(ocr_read, REQ.rows)
+    assert (lab.key if lab else None) == key
+
+
 def test_format_from_labels_not_year():
     assert detect_format("信息内容 本年制发件数 本年废止件数 现行有效件数").format == "gov2021"
     assert detect_format("本年新制作数量 本年新公开数量 对外公开总数量 上一年项目数量").format == "gov2019"

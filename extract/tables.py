@@ -219,6 +219,9 @@ def _map_matrix(spec: TableSpec, rows: list[TableRow], col: _Collector) -> None:
             leaves_by_grid[r.grid] = prev if prev and width == len(r.cells) else canonical_leaves(spec)
         leaves = leaves_by_grid[r.grid]
         positional = r.grid is not None and all(lf.column >= 0 for lf in leaves)
+        if positional and leaves:  # text in a value column is a misread value, not a label
+            first_value = min(lf.column for lf in leaves)
+            labels = [(i, t) for i, t in labels if i < first_value]
         for _, text in labels[:-1]:
             group = _group_of(spec, text, group)
         row_lab: Label | None = None

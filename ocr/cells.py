@@ -112,6 +112,20 @@ def is_dash(binary: np.ndarray, ink: Box, line_height: float) -> bool:
     return float(cols.mean()) >= 0.7
 
 
+def faint_ink(gray: np.ndarray, box: Box, dpi: int) -> np.ndarray | None:
+    """The ink of a cell that the page's threshold left blank, found against the
+    cell's own background: thin strokes (a dash, a light ``1``) that denoising
+    blurred to grey. Returns the cell's inner area as a binary mask (ink 255),
+    or None when nothing in it stands out."""
+    m = max(3, int(0.012 * dpi))
+    crop = gray[box[1] + m:box[3] - m, box[0] + m:box[2] - m]
+    if crop.size == 0:
+        return None
+    dark = (crop < float(np.median(crop)) - 35).astype(np.uint8) * 255
+    dark = cv2.morphologyEx(dark, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 1)))
+    return dark if cv2.countNonZero(dark) else None
+
+
 def normalise_value(text: str) -> str:
     """A value reading in one spelling, so readings can be compared: look-alike
     letters to digits, dashes to one dash."""
@@ -251,6 +265,18 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
     """Read every cell of a page's tables (see the module docstring)."""
     cells = [c for t in tables for c in t]
     inks = [ink_box(binary, c.box, dpi) for c in cells]
+    faint = set()
+    for i, c in enumerate(cells):
+        mask = faint_ink(gray, c.box, dpi) if inks[i] is None else None
+        if mask is not None:
+            if not faint:
+                binary = binary.copy()  # the page's own image stays as it was
+            m = max(3, int(0.012 * dpi))
+            region = binary[c.box[1] + m:c.box[3] - m, c.box[0] + m:c.box[2] - m]
+            np.maximum(region, mask, out=region)
+            inks[i] = ink_box(binary, c.box, dpi)
+            if inks[i] is not None:
+                faint.add(i)
     heights = [b[3] - b[1] for b in inks if b is not None and (b[3] - b[1]) >= 0.05 * dpi]  # glyphs, not dashes
     line_h = float(np.median(heights)) if heights else dpi * 0.12
     small = [h for h in heights if h <= 1.5 * line_h]  # one-line cells; dashes stay out of it
@@ -296,6 +322,9 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
             if text:
                 readings[i] = CellReading(text, round(min(SURE, share), 3),
                                           tuple(dict.fromkeys(a for a in alts if a != text)), True)
+    for i in faint & set(readings):  # seen only against the cell's own background: never sure
+        r = readings[i]
+        readings[i] = CellReading(r.text, min(r.confidence, LOW - 0.01), r.alternatives, r.numeric)
     labels = [i for i, b in enumerate(inks) if b is not None and i not in readings]
     label_crops = [_at_height(_crop(gray, inks[i], 3), _label_height(inks[i], line_h)) for i in labels]
     for i, (text, conf) in zip(labels, engine.read_crops(label_crops, False)):

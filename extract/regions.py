@@ -33,6 +33,7 @@ _ZONE = re.compile(r"开发区|高新区|新区|园区|管委会|管理委员会
 _OFFICE = re.compile(r"(?:人民)?政府办公[室厅]|(?:人民)?政府办|党政办公室|党政综合办公室|综合办公室")
 _GOV = re.compile(r"(?:人民)?政府")
 _STREET_OFFICE = re.compile(r"(?:街道)?办事处|街道办")
+_LONE_PAIR = re.compile(r"[^本该全我各每一二两三四五六七八九十此县]县")  # 雄县, 沛县 (not 全县)
 _TOWNSHIP_LIKE = re.compile(r"^([\u4e00-\u9fff]{1,8}?(?:乡|镇|街道))(?:人民政府|办事处|$)")
 
 
@@ -96,7 +97,7 @@ def _scan(text: str, tab: dv.Table, townships: bool = True) -> list[_Match]:
         hit = None
         for length in range(min(_MAX_NAME, n - i), 1, -1):
             s = text[i:i + length]
-            if length == 2 and not (out and out[-1].end == i):
+            if length == 2 and not (out and out[-1].end == i) and not _LONE_PAIR.fullmatch(s):
                 break
             ds = tab.get(s)
             if ds:
@@ -230,6 +231,8 @@ def agency_kind(agency: str, ms: list[_Match] | None = None) -> str:
         if m and not re.search(r"[局委厅办室]", agency[:m.start()][-1:]):
             town_name = agency[:m.end(1)]
             rest = agency[m.end(1):]
+        else:
+            rest = re.sub(r"^[我本]?[省市县区旗州盟]", "", agency)
     if rest == "" or _GOV.fullmatch(rest):
         if town_name:
             return "street" if town_name.endswith("街道") else "township"

@@ -140,4 +140,6 @@ def connect(path: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     if not read_only:
         con.execute(DDL)
         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+        from .views import create_views
+        create_views(con)
     return con

@@ -137,3 +137,36 @@ def test_nothing_to_place():
     ("高新技术产业开发区管委会", "development_zone"), ("县人民政府办公室", "office")])
 def test_kind_without_place(agency, kind):
     assert agency_kind(agency) == kind
+
+
+# --- through the pipeline into the database -----------------------------------
+
+import duckdb  # noqa: E402
+
+from fixtures import textdump  # noqa: E402
+from fixtures.report import Body, make_report  # noqa: E402
+from pipeline.ingest import ingest  # noqa: E402
+
+
+def test_seed_document_carries_its_codes(tmp_path, seed_path):
+    db = str(tmp_path / "s.duckdb")
+    ingest([str(seed_path)], db)
+    row = duckdb.connect(db, read_only=True).execute(
+        "SELECT province, province_code, city, city_code, county, county_code, township, "
+        "township_code, region_code, region_level, agency_kind, region_status FROM documents").fetchone()
+    assert row == ("宁夏回族自治区", "640000", "吴忠市", "640300", "盐池县", "640323", "王乐井乡",
+                   "640323200", "640323200", "township", "township", "resolved")
+
+
+def test_ambiguous_document_keeps_candidates_and_is_flagged(tmp_path):
+    r = make_report(5, year=2022, body=Body("鼓楼区财政局", "", "我局"))
+    p = tmp_path / "gulou.txt"
+    p.write_text(textdump.render(r), encoding="utf-8")
+    db = str(tmp_path / "g.duckdb")
+    ingest([str(p)], db)
+    con = duckdb.connect(db, read_only=True)
+    doc = con.execute("SELECT province, region_code, region_status, status FROM documents").fetchone()
+    assert doc == (None, None, "ambiguous", "needs_review")
+    codes = {c for (c,) in con.execute("SELECT region_code FROM region_candidates").fetchall()}
+    assert codes == {"320106", "320302", "350102", "410204"}
+    assert con.execute("SELECT count(*) FROM flags WHERE flag = 'region_ambiguous'").fetchone()[0] == 1

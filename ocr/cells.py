@@ -55,9 +55,9 @@ def ink_box(binary: np.ndarray, box: Box, dpi: int) -> Box | None:
     crop = binary[y0:y1, x0:x1]
     n, _, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
     min_area = max(6, int((dpi / 100) ** 2 * 2))
-    flat = max(4, int(0.025 * dpi))  # a piece of a thin dash: small, but wide and flat
+    flat = max(4, int(0.02 * dpi))  # a minus sign or a piece of a thin dash: small, wide, flat
     keep = [stats[i] for i in range(1, n) if (stats[i][4] >= min_area
-                                               or (stats[i][2] >= flat and stats[i][2] >= 4 * stats[i][3]))
+                                               or (stats[i][2] >= flat and stats[i][2] >= 2 * stats[i][3]))
             and stats[i][3] < (y1 - y0) * 0.95 and stats[i][2] < (x1 - x0) * 0.98]
     if not keep:
         return None
@@ -290,7 +290,9 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
                     alts = (text, *alts) if text else alts
                     text, share = g_text, g_share
             if text and _minus_lost(binary, boxes[values.index(i)], text):
-                text, alts = "-" + text, (text, *alts)  # the flat first glyph is a minus sign
+                # the flat first glyph is a minus sign the digit readings dropped: told by
+                # shape alone, so never sure (unless the identities vouch, it is reviewed)
+                text, alts, share = "-" + text, (text, *alts), min(share, LOW - 0.01)
             if text:
                 readings[i] = CellReading(text, round(min(SURE, share), 3),
                                           tuple(dict.fromkeys(a for a in alts if a != text)), True)

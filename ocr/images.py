@@ -187,3 +187,20 @@ def load(ref: PageRef) -> tuple[np.ndarray, int]:
         img = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC if f > 1 else cv2.INTER_AREA)
         dpi = RENDER_DPI
     return img, dpi
+
+
+REVIEW_WIDTH = 1400  # px: enough to read a cell beside its box on a screen
+
+
+def review_image(jpeg: bytes, page_width: float, max_width: int = REVIEW_WIDTH) -> tuple[bytes, int, int, float]:
+    """A page image scaled down for review: (JPEG, width, height, scale), where a
+    box in the page's own pixels times ``scale`` lands on this image."""
+    import cv2
+
+    img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+    f = min(1.0, max_width / img.shape[1])
+    if f < 1.0:
+        img = cv2.resize(img, (int(round(img.shape[1] * f)), int(round(img.shape[0] * f))),
+                         interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 75])
+    return buf.tobytes(), img.shape[1], img.shape[0], img.shape[1] / max(1.0, page_width)

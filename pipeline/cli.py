@@ -158,6 +158,63 @@ def show_cmd(doc: str = typer.Argument(..., help="doc_id (or a unique prefix) or
     print_document(view, out)
 
 
+@app.command("review")
+def review_cmd(db: str = DbOption,
+               out_dir: Path = typer.Option(Path("review"), "--out", help="Folder for the HTML site."),
+               doc: Optional[str] = typer.Option(None, "--doc", help="Only this document.")) -> None:
+    """Write the static review site: documents needing review, pages with the
+    cells' boxes, tables coloured by confidence, failed identities, repairs."""
+    from .review import write_site
+
+    try:
+        site = write_site(db, out_dir, doc)
+    except DatabaseUnavailable as exc:
+        err.print(f"reportdb: {exc}")
+        raise typer.Exit(2)
+    except LookupError as exc:
+        err.print(f"reportdb: {exc.args[0]}")
+        raise typer.Exit(1)
+    except OSError as exc:
+        err.print(f"reportdb: {out_dir}: cannot write the site: {exc.strerror or exc}")
+        raise typer.Exit(2)
+    out.print(f"{len(site.pages)} document pages → {site.index}")
+
+
+@app.command("correct")
+def correct_cmd(doc: str = typer.Argument(..., help="doc_id (or a unique prefix) or source path."),
+                table: str = typer.Argument(..., help="proactive | requests | appeals"),
+                row: str = typer.Argument(..., help="row key, e.g. granted"),
+                col: str = typer.Argument(..., help="column key, e.g. natural_person"),
+                value: Optional[str] = typer.Argument(None, help="the value as it should read (12, —, blank '')"),
+                by: str = typer.Option(..., "--by", help="who makes the correction"),
+                note: Optional[str] = typer.Option(None, "--note", help="why"),
+                accept: bool = typer.Option(False, "--accept", help="take the repair the identities suggest"),
+                db: str = DbOption) -> None:
+    """Correct one cell (kept in ``corrections``, applied in ``cell_values``,
+    surviving re-ingests); the document's identities and status are re-evaluated."""
+    from warehouse.corrections import CorrectionError
+    from warehouse.schema import connect
+
+    from .verify import correct
+
+    if not Path(db).exists():
+        err.print(f"reportdb: {db}: no such database (run 'reportdb ingest' first)")
+        raise typer.Exit(2)
+    try:
+        con = connect(db)
+    except duckdb.IOException as exc:
+        err.print(f"reportdb: {db}: {str(exc).splitlines()[0]}")
+        raise typer.Exit(2)
+    try:
+        res = correct(con, doc, table, row, col, value, by, note, accept)
+    except CorrectionError as exc:
+        err.print(f"reportdb: {exc}")
+        raise typer.Exit(1)
+    finally:
+        con.close()
+    style = _STYLE.get(res.status, "")
+    out.print(Text.assemble(f"correction #{res.correction_id} recorded; {res.doc_id} is now ",
+                            (res.status, style), f" ({res.checks_failed} identities failing)"))
 class ExportFormat(str, Enum):
     parquet = "parquet"
     csv = "csv"

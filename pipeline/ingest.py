@@ -20,11 +20,12 @@ from typing import Callable, Iterable
 from extract.document import extract
 from extract.model import Extraction, NotAReport
 from ocr.errors import ReadError
-from ocr.images import group_page_sets
+from ocr.images import group_page_sets, review_image
 from ocr.read import SUPPORTED_SUFFIXES, OcrOptions, read_source
 from warehouse import load as wl
 from warehouse.schema import connect
 
+from .verify import has_corrections, refresh
 from .version import PIPELINE_VERSION
 
 DEFAULT_DB = "reportdb.duckdb"
@@ -61,6 +62,7 @@ class Processed:
     error: str | None = None
     searchable: str | None = None
     searchable_error: str | None = None
+    images: list[tuple[int, int, int, float, bytes]] = field(default_factory=list)  # for review
 
 
 @dataclass
@@ -160,7 +162,7 @@ def process(job: FileJob, page_map: Callable = map) -> Processed:
     """Read and extract one document. Never raises for a bad file. ``page_map``
     runs its OCR page jobs (a process pool's ``map`` to use every core)."""
     out = Processed(job.path, job.sha256)
-    options = OcrOptions(engine=job.engine, keep_images=job.searchable_dir is not None, map=page_map)
+    options = OcrOptions(engine=job.engine, keep_images=True, map=page_map)
     try:
         source = read_source(job.path, [Path(p) for p in job.parts] or None, options)
     except ReadError as exc:
@@ -178,6 +180,13 @@ def process(job: FileJob, page_map: Callable = map) -> Processed:
         except OSError as exc:
             out.searchable_error = f"searchable PDF not written: {exc}"
     out.media_type, out.n_pages, out.sha256 = source.media_type, len(source.pages), source.sha256
+    widths = {pg.number: pg.width for pg in source.pages}
+    for number, (jpeg, _) in sorted(source.images.items()):
+        try:
+            small, w, h, scale = review_image(jpeg, widths.get(number) or 1.0)
+        except Exception:  # noqa: BLE001 — a page without its review image is still loaded
+            continue
+        out.images.append((number, w, h, scale, small))
     try:
         out.extraction = extract(source)
     except NotAReport as exc:
@@ -260,11 +269,21 @@ def _one(con, run_id: int, item: Input, pool: _LazyPool, engine: str,
     x = p.extraction
     try:
         doc_id = wl.load_document(con, path=path, sha256=p.sha256 or "", media_type=p.media_type or "",
-                                  n_pages=p.n_pages, x=x, version=PIPELINE_VERSION)
+                                  n_pages=p.n_pages, x=x, version=PIPELINE_VERSION, images=p.images)
     except Exception as exc:  # the transaction was rolled back: nothing half-loaded
         err = f"database error: {type(exc).__name__}: {exc}".splitlines()[0]
         wl.record_failure(con, run_id=run_id, path=path, sha256=p.sha256, media_type=p.media_type,
                           stage="load", error=err, version=PIPELINE_VERSION)
         return FileResult(path, "failed", None, "failed", stage="load", error=err)
-    return FileResult(path, "loaded", doc_id, x.status, x.agency, x.year, x.format,
-                      len(x.cells), x.checks_failed, note=p.searchable_error)
+    status, failed = x.status, x.checks_failed
+    if p.sha256 and has_corrections(con, p.sha256):  # a person's corrections outlive re-ingests
+        con.execute("BEGIN TRANSACTION")
+        try:
+            again = refresh(con, doc_id)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        status, failed = again.status, again.checks_failed
+    return FileResult(path, "loaded", doc_id, status, x.agency, x.year, x.format,
+                      len(x.cells), failed, note=p.searchable_error)

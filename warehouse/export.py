@@ -32,8 +32,8 @@ def reader(out_dir: str, name: str) -> str:
             "union_by_name = true)")
 
 
-TABLES = ("documents", "cells", "checks", "mentions", "pages", "paragraphs", "flags",
-          "region_candidates", "runs", "failures", "meta")
+TABLES = ("documents", "cells", "checks", "mentions", "pages", "paragraphs", "flags", "page_images",
+          "region_candidates", "corrections", "runs", "failures", "meta")
 FORMATS = ("parquet", "csv")
 
 

@@ -59,8 +59,10 @@ def _replaced(con, doc_id: str, path: str) -> list[str]:
 
 
 def load_document(con: duckdb.DuckDBPyConnection, *, path: str, sha256: str, media_type: str,
-                  n_pages: int, x: Extraction, version: str) -> str:
-    """Write one document and everything read from it, atomically. Returns doc_id."""
+                  n_pages: int, x: Extraction, version: str,
+                  images: list[tuple[int, int, int, float, bytes]] = ()) -> str:
+    """Write one document and everything read from it, atomically. Returns doc_id.
+    ``images``: the OCR'd pages for review, as (page, width, height, scale, JPEG)."""
     doc_id = doc_id_for(sha256, path)
     con.execute("BEGIN TRANSACTION")
     try:
@@ -82,6 +84,7 @@ def load_document(con: duckdb.DuckDBPyConnection, *, path: str, sha256: str, med
         _insert(con, "paragraphs", [(doc_id, p.seq, p.section, p.page, p.kind, p.text)
                                     for p in x.paragraphs])
         _insert(con, "flags", [(doc_id, f.flag, f.scope, f.detail, f.severity) for f in x.flags])
+        _insert(con, "page_images", [(doc_id, *im) for im in images])
         write_region(con, doc_id, x.region)
         con.execute("COMMIT")
     except BaseException:

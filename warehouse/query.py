@@ -5,7 +5,7 @@ Queries open the database read-only, so they never take the writer's place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -53,31 +53,68 @@ class DocumentView:
     cells: dict[tuple[str, str, str], tuple[float | None, str, str | None]]
     failed_checks: list[tuple]
     flags: list[tuple]
+    # for the review site: where each cell was read, the page images, the corrections
+    where: dict[tuple[str, str, str], tuple[int | None, tuple | None, float | None]] = field(default_factory=dict)
+    images: dict[int, tuple[int, int, float, bytes]] = field(default_factory=dict)
+    corrections: list[tuple] = field(default_factory=list)
 
 
-def find_document(db: str, ref: str) -> DocumentView | None:
-    """A document by doc_id, a unique doc_id prefix, or its source path."""
+def find_document(db: str, ref: str, images: bool = False) -> DocumentView | None:
+    """A document by doc_id, a unique doc_id prefix, or its source path, its
+    values as corrected (``cell_values``); ``images`` adds the page images."""
     con = open_read_only(db)
     try:
-        cur = con.execute("SELECT * FROM documents WHERE doc_id = ? OR source_path = ? "
-                          "OR doc_id LIKE ? || '%' ORDER BY doc_id", [ref, ref, ref])
-        cols = [d[0] for d in cur.description]
-        rows = cur.fetchall()
-        if len(rows) != 1:
-            exact = [r for r in rows if r[0] == ref or r[1] == ref]
-            if len(exact) != 1:
-                return None
-            rows = exact
-        meta = dict(zip(cols, rows[0]))
-        doc_id = meta["doc_id"]
-        cells = {(t, r, c): (v, raw, origin) for t, r, c, v, raw, origin in con.execute(
-            "SELECT table_key, row_key, col_key, value, raw, origin FROM cells WHERE doc_id = ?",
-            [doc_id]).fetchall()}
-        failed = con.execute("SELECT check_key, scope, expected, actual FROM checks "
-                             "WHERE doc_id = ? AND NOT ok ORDER BY check_key, scope",
-                             [doc_id]).fetchall()
-        flags = con.execute("SELECT flag, scope, detail FROM flags WHERE doc_id = ? "
-                            "AND severity = 'review'", [doc_id]).fetchall()
-        return DocumentView(meta, cells, failed, flags)
+        return _document(con, ref, images)
     finally:
         con.close()
+
+
+def list_documents(db: str) -> list[dict]:
+    """Every document with its status and how many failed identities and review
+    flags it has, those needing review first."""
+    con = open_read_only(db)
+    try:
+        cur = con.execute("""
+            SELECT d.doc_id, d.source_path, d.agency, d.year, d.format, d.status, d.media_type,
+                   (SELECT count(*) FROM checks k WHERE k.doc_id = d.doc_id AND NOT k.ok) AS failed,
+                   (SELECT list(DISTINCT f.flag ORDER BY f.flag) FROM flags f
+                     WHERE f.doc_id = d.doc_id AND f.severity = 'review') AS reasons,
+                   (SELECT count(*) FROM corrections c WHERE c.sha256 = d.sha256) AS corrections
+            FROM documents d ORDER BY d.status = 'ok', d.status, d.source_path""")
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, r)) for r in cur.fetchall()]
+    finally:
+        con.close()
+
+
+def _document(con, ref: str, images: bool) -> DocumentView | None:
+    cur = con.execute("SELECT * FROM documents WHERE doc_id = ? OR source_path = ? "
+                      "OR doc_id LIKE ? || '%' ORDER BY doc_id", [ref, ref, ref])
+    cols = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    if len(rows) != 1:
+        exact = [r for r in rows if r[0] == ref or r[1] == ref]
+        if len(exact) != 1:
+            return None
+        rows = exact
+    meta = dict(zip(cols, rows[0]))
+    doc_id = meta["doc_id"]
+    rows = con.execute("SELECT table_key, row_key, col_key, value, raw, origin, page, bbox, confidence "
+                       "FROM cell_values WHERE doc_id = ?", [doc_id]).fetchall()
+    cells = {(t, r, c): (v, raw, origin) for t, r, c, v, raw, origin, *_ in rows}
+    where = {(t, r, c): (pg, tuple(b) if b else None, conf) for t, r, c, _, _, _, pg, b, conf in rows}
+    failed = con.execute("SELECT check_key, scope, expected, actual FROM checks "
+                         "WHERE doc_id = ? AND NOT ok ORDER BY check_key, scope",
+                         [doc_id]).fetchall()
+    flags = con.execute("SELECT flag, scope, detail FROM flags WHERE doc_id = ? "
+                        "AND severity = 'review'", [doc_id]).fetchall()
+    view = DocumentView(meta, cells, failed, flags, where)
+    view.corrections = con.execute(
+        "SELECT correction_id, table_key, row_key, col_key, old_raw, new_raw, corrected_by, "
+        "corrected_at, note, kind FROM corrections WHERE sha256 = ? ORDER BY correction_id",
+        [meta["sha256"]]).fetchall()
+    if images:
+        view.images = {p: (w, h, sc, bytes(j)) for p, w, h, sc, j in con.execute(
+            "SELECT page, width, height, scale, jpeg FROM page_images WHERE doc_id = ? ORDER BY page",
+            [doc_id]).fetchall()}
+    return view

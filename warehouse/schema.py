@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import duckdb
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: page_images, corrections, cell_values
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -109,6 +109,57 @@ CREATE TABLE IF NOT EXISTS failures (
     error VARCHAR
 );
 
+-- the OCR'd page as the cells' boxes refer to it (straightened, turned upright),
+-- scaled down for review: box × scale = pixel in this image
+CREATE TABLE IF NOT EXISTS page_images (
+    doc_id VARCHAR NOT NULL,
+    page INTEGER,
+    width INTEGER,
+    height INTEGER,
+    scale DOUBLE,
+    jpeg BLOB
+);
+
+-- a person's verdict on a cell; kept apart from what the machine read, so it
+-- survives re-ingesting the file and re-processing it with a new pipeline
+CREATE SEQUENCE IF NOT EXISTS correction_ids;
+CREATE TABLE IF NOT EXISTS corrections (
+    correction_id INTEGER PRIMARY KEY DEFAULT nextval('correction_ids'),
+    sha256 VARCHAR NOT NULL,         -- the input's content: stable across re-ingests
+    doc_id VARCHAR NOT NULL,
+    table_key VARCHAR NOT NULL,
+    row_key VARCHAR NOT NULL,
+    col_key VARCHAR NOT NULL,
+    old_value DOUBLE,
+    old_raw VARCHAR,
+    new_value DOUBLE,
+    new_raw VARCHAR,
+    corrected_by VARCHAR NOT NULL,
+    corrected_at TIMESTAMP NOT NULL,
+    note VARCHAR,
+    kind VARCHAR                     -- manual | suggestion (an identity's repair, accepted)
+);
+
+-- what researchers query: the extracted cells with the latest correction applied
+CREATE OR REPLACE VIEW cell_values AS
+WITH latest AS (
+    SELECT * EXCLUDE (rn) FROM (
+        SELECT *, row_number() OVER (PARTITION BY sha256, table_key, row_key, col_key
+                                     ORDER BY corrected_at DESC, correction_id DESC) AS rn
+        FROM corrections) WHERE rn = 1
+)
+SELECT c.doc_id, c.table_key, c.row_key, c.col_key,
+       CASE WHEN l.correction_id IS NULL THEN c.value ELSE l.new_value END AS value,
+       CASE WHEN l.correction_id IS NULL THEN c.raw ELSE l.new_raw END AS raw,
+       c.unit, c.page, c.bbox,
+       CASE WHEN l.correction_id IS NULL THEN c.confidence ELSE 1.0 END AS confidence,
+       CASE WHEN l.correction_id IS NULL THEN c.origin ELSE 'correction' END AS origin,
+       c.value AS extracted_value, l.correction_id
+FROM cells c
+JOIN documents d USING (doc_id)
+LEFT JOIN latest l ON l.sha256 = d.sha256 AND l.table_key = c.table_key
+                  AND l.row_key = c.row_key AND l.col_key = c.col_key;
+
 -- where the issuing body sits in the official hierarchy (extract.regions)
 ALTER TABLE documents ADD COLUMN IF NOT EXISTS agency_kind VARCHAR;     -- government | office | department | township | street | development_zone
 ALTER TABLE documents ADD COLUMN IF NOT EXISTS province_code VARCHAR;
@@ -131,7 +182,8 @@ CREATE TABLE IF NOT EXISTS region_candidates (
 );
 """
 
-DOC_TABLES = ("cells", "checks", "mentions", "pages", "paragraphs", "flags", "region_candidates")
+DOC_TABLES = ("cells", "checks", "mentions", "pages", "paragraphs", "flags", "page_images",
+              "region_candidates")
 
 
 def connect(path: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:

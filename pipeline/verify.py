@@ -1,0 +1,99 @@
+"""Verification: corrections applied, identities re-evaluated, status decided again.
+
+The recipe a correction follows, and every ingest of a document that has
+corrections: read the cells as corrected (``cell_values``) → evaluate the
+format's identities on them → the document is ``ok`` only when every identity
+holds and every review flag is either about a cell a person has since
+corrected or gone; corrections whose cell no longer exists are flagged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from extract.checks import evaluate
+from extract.model import Cell
+from extract.numbers import parse_cell
+from extract.repairs import Suggestion, suggest
+from extract.templates import load_spec
+from warehouse import corrections as wc
+from warehouse.corrections import CorrectionError
+
+
+@dataclass(frozen=True)
+class Outcome:
+    doc_id: str
+    correction_id: int | None
+    status: str
+    checks_failed: int
+    orphans: int
+
+
+def corrected_cells(con: duckdb.DuckDBPyConnection, doc_id: str) -> list[Cell]:
+    rows = con.execute("SELECT table_key, row_key, col_key, value, raw, unit, page, bbox, confidence, "
+                       "origin FROM cell_values WHERE doc_id = ?", [doc_id]).fetchall()
+    return [Cell(t, r, c, v, raw or "", u, p, tuple(b) if b else None, conf or 0.0, o)
+            for t, r, c, v, raw, u, p, b, conf, o in rows]
+
+
+def suggestions(con: duckdb.DuckDBPyConnection, doc_id: str, fmt: str | None) -> list[Suggestion]:
+    """The single-cell repairs the failing identities pin, on the corrected values."""
+    spec = load_spec().get(fmt or "")
+    return suggest(spec, corrected_cells(con, doc_id)) if spec else []
+
+
+def refresh(con: duckdb.DuckDBPyConnection, doc_id: str) -> Outcome:
+    """Re-evaluate a document on its corrected values (inside the caller's transaction)."""
+    fmt = con.execute("SELECT format FROM documents WHERE doc_id = ?", [doc_id]).fetchone()[0]
+    cells = corrected_cells(con, doc_id)
+    spec = load_spec().get(fmt or "")
+    checks = evaluate(spec, cells) if spec else []
+    corrected = {f"{c.table_key}:{c.row_key}/{c.col_key}" for c in cells if c.origin == "correction"}
+    open_flags = [s for (s,) in con.execute(
+        "SELECT scope FROM flags WHERE doc_id = ? AND severity = 'review' AND flag <> ?",
+        [doc_id, wc.ORPHAN_FLAG]).fetchall() if s not in corrected]
+    orphans = [(cell, f"correction #{cid} of {cell} not applied: {why}")
+               for cid, d, cell, why in wc.orphans(con) if d == doc_id]
+    failed = sum(1 for c in checks if not c.ok)
+    status = "needs_review" if failed or open_flags or orphans else "ok"
+    wc.store_outcome(con, doc_id, [(c.check_key, c.scope, c.expected, c.actual, c.ok) for c in checks],
+                     status, orphans)
+    return Outcome(doc_id, None, status, failed, len(orphans))
+
+
+def has_corrections(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
+    return con.execute("SELECT count(*) FROM corrections WHERE sha256 = ?", [sha256]).fetchone()[0] > 0
+
+
+def correct(con: duckdb.DuckDBPyConnection, doc: str, table: str, row: str, col: str,
+            value: str | None, by: str, note: str | None = None, accept: bool = False) -> Outcome:
+    """Record a person's correction of one cell (``value`` as printed text, e.g.
+    ``12`` or ``—``), or with ``accept`` the repair the identities suggest for it;
+    then re-evaluate the document. One transaction: all of it or nothing."""
+    doc_id, sha, fmt = wc.document(con, doc)
+    kind = "manual"
+    if accept:
+        match = [s for s in suggestions(con, doc_id, fmt) if (s.table_key, s.row_key, s.col_key) == (table, row, col)]
+        if not match:
+            raise CorrectionError(f"{doc_id}: no repair is suggested for {table}:{row}/{col}")
+        new_value = match[0].suggested
+        value = f"{new_value:g}"
+        kind = "suggestion"
+    else:
+        if value is None:
+            raise CorrectionError("give the value the cell should read, or --accept its suggestion")
+        q = parse_cell(value)
+        if q.value is None and value.strip():
+            raise CorrectionError(f"{value!r} is not a number a table cell can hold")
+        new_value = q.value
+    con.execute("BEGIN TRANSACTION")
+    try:
+        cid = wc.record(con, doc_id, sha, (table, row, col), new_value, value, by, note, kind)
+        out = refresh(con, doc_id)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return Outcome(doc_id, cid, out.status, out.checks_failed, out.orphans)

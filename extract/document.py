@@ -12,7 +12,8 @@ from ocr.model import Source
 from . import layout
 from .checks import evaluate
 from .mentions import mentions
-from .metadata import read_metadata
+from .metadata import read_metadata, signature
+from .regions import place_document, region_flags
 from .readings import choose_readings, unsure_cells
 from .model import Extraction, Flag, NotAReport, Paragraph
 from .tables import map_table
@@ -109,7 +110,14 @@ def extract(source: Source) -> Extraction:
 
     paragraphs = [Paragraph(seq=i, section=b.section, page=b.page, text=b.text, kind=b.kind)
                   for i, b in enumerate(x for x in blocks if x.kind != "table")]
+    region = place_document(meta.agency, meta.year, meta.title, [p.text for p in paragraphs],
+                            signature([b for b in blocks if b.kind != "table"]))
+    flags.extend(region_flags(region, meta.agency))
+    place = region.place
     return Extraction(
         title=meta.title, agency=meta.agency, year=meta.year, format=fmt_key,
         pages=[(p.number, p.text, p.source) for p in source.pages], paragraphs=paragraphs,
-        cells=cells, checks=checks, mentions=mentions(blocks), flags=flags)
+        cells=cells, checks=checks, mentions=mentions(blocks), flags=flags,
+        province=place and place.province, city=place and place.prefecture,
+        county=place and place.county, township=place and place.township,
+        region_code=place and place.region_code, region=region)

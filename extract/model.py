@@ -87,6 +87,7 @@ class Extraction:
     county: str | None = None
     township: str | None = None
     region_code: str | None = None
+    region: object | None = None  # extract.regions.Resolution: codes, kind, candidates
 
     @property
     def status(self) -> str:

@@ -215,6 +215,29 @@ def correct_cmd(doc: str = typer.Argument(..., help="doc_id (or a unique prefix)
     style = _STYLE.get(res.status, "")
     out.print(Text.assemble(f"correction #{res.correction_id} recorded; {res.doc_id} is now ",
                             (res.status, style), f" ({res.checks_failed} identities failing)"))
+class ExportFormat(str, Enum):
+    parquet = "parquet"
+    csv = "csv"
+
+
+@app.command("export")
+def export_cmd(out_dir: Path = typer.Argument(..., help="Folder to write into (created if missing)."),
+               db: str = DbOption,
+               format: ExportFormat = typer.Option(ExportFormat.parquet, "--format",
+                                                   help="parquet (hive-partitioned by year and province) or csv.")) -> None:
+    """Write every table and research view to files other engines can read."""
+    from warehouse.export import export
+    try:
+        written = export(db, str(out_dir), format.value)
+    except DatabaseUnavailable as exc:
+        err.print(f"reportdb: {exc}")
+        raise typer.Exit(2)
+    except (duckdb.Error, OSError) as exc:
+        err.print(f"reportdb: export failed: {str(exc).splitlines()[0]}")
+        raise typer.Exit(1)
+    for e in written:
+        out.print(f"{e.name:<18} {e.rows:>8} rows  {e.path}")
+    out.print(f"{len(written)} tables and views → {out_dir}")
 
 
 def main() -> None:

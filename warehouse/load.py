@@ -17,6 +17,7 @@ import duckdb
 
 from extract.model import Extraction
 
+from .regions import write_region
 from .schema import DOC_TABLES
 
 
@@ -67,7 +68,9 @@ def load_document(con: duckdb.DuckDBPyConnection, *, path: str, sha256: str, med
     try:
         _delete(con, _replaced(con, doc_id, path))
         con.execute(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO documents (doc_id, source_path, sha256, media_type, pages, title, agency, "
+            "province, city, county, township, region_code, year, format, status, "
+            "pipeline_version, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [doc_id, path, sha256, media_type, n_pages, x.title, x.agency, x.province, x.city,
              x.county, x.township, x.region_code, x.year, x.format, x.status, version, _now()])
         _insert(con, "cells", [
@@ -82,6 +85,7 @@ def load_document(con: duckdb.DuckDBPyConnection, *, path: str, sha256: str, med
                                     for p in x.paragraphs])
         _insert(con, "flags", [(doc_id, f.flag, f.scope, f.detail, f.severity) for f in x.flags])
         _insert(con, "page_images", [(doc_id, *im) for im in images])
+        write_region(con, doc_id, x.region)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -159,9 +159,31 @@ FROM cells c
 JOIN documents d USING (doc_id)
 LEFT JOIN latest l ON l.sha256 = d.sha256 AND l.table_key = c.table_key
                   AND l.row_key = c.row_key AND l.col_key = c.col_key;
+
+-- where the issuing body sits in the official hierarchy (extract.regions)
+ALTER TABLE documents ADD COLUMN IF NOT EXISTS agency_kind VARCHAR;     -- government | office | department | township | street | development_zone
+ALTER TABLE documents ADD COLUMN IF NOT EXISTS province_code VARCHAR;
+ALTER TABLE documents ADD COLUMN IF NOT EXISTS city_code VARCHAR;        -- the prefecture (地级)
+ALTER TABLE documents ADD COLUMN IF NOT EXISTS county_code VARCHAR;
+ALTER TABLE documents ADD COLUMN IF NOT EXISTS township_code VARCHAR;    -- 9 digits
+ALTER TABLE documents ADD COLUMN IF NOT EXISTS region_level VARCHAR;     -- province | prefecture | county | township
+ALTER TABLE documents ADD COLUMN IF NOT EXISTS region_status VARCHAR;    -- resolved | ambiguous | unresolved
+ALTER TABLE documents ADD COLUMN IF NOT EXISTS region_basis VARCHAR;     -- agency | title | signature | publisher | body
+ALTER TABLE documents ADD COLUMN IF NOT EXISTS region_source VARCHAR;    -- division table year and township list vintage
+
+CREATE TABLE IF NOT EXISTS region_candidates (
+    doc_id VARCHAR NOT NULL,
+    seq INTEGER,
+    province VARCHAR, province_code VARCHAR,
+    city VARCHAR, city_code VARCHAR,
+    county VARCHAR, county_code VARCHAR,
+    township VARCHAR, township_code VARCHAR,
+    region_code VARCHAR
+);
 """
 
-DOC_TABLES = ("cells", "checks", "mentions", "pages", "paragraphs", "flags", "page_images")
+DOC_TABLES = ("cells", "checks", "mentions", "pages", "paragraphs", "flags", "page_images",
+              "region_candidates")
 
 
 def connect(path: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -170,4 +192,6 @@ def connect(path: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     if not read_only:
         con.execute(DDL)
         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+        from .views import create_views
+        create_views(con)
     return con

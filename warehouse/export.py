@@ -33,7 +33,7 @@ def reader(out_dir: str, name: str) -> str:
 
 
 TABLES = ("documents", "cells", "checks", "mentions", "pages", "paragraphs", "flags", "page_images",
-          "region_candidates", "corrections", "runs", "failures", "meta")
+          "region_candidates", "corrections", "cell_values", "runs", "failures", "meta")
 FORMATS = ("parquet", "csv")
 
 

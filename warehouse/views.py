@@ -40,7 +40,7 @@ SELECT d.doc_id, d.year, d.format, d.status, d.agency, d.agency_kind,
        max(c.value) FILTER (WHERE c.row_key = 'results_total' AND c.col_key = 'total')  AS handled,
        max(c.value) FILTER (WHERE c.row_key = 'carried_out' AND c.col_key = 'total')    AS carried_out
 FROM documents d
-LEFT JOIN cells c ON c.doc_id = d.doc_id AND c.table_key = 'requests'
+LEFT JOIN cell_values c ON c.doc_id = d.doc_id AND c.table_key = 'requests'
 WHERE d.status <> 'failed'
 GROUP BY ALL
 """,
@@ -67,14 +67,14 @@ SELECT d.doc_id, d.year, d.format, d.status, d.agency, d.agency_kind, d.province
                   + coalesce(max(c.value) FILTER (WHERE c.col_key = 'corrected'), 0)
                   + coalesce(max(c.value) FILTER (WHERE c.col_key = 'other'), 0), 0)
          AS correction_rate
-FROM documents d JOIN cells c ON c.doc_id = d.doc_id AND c.table_key = 'appeals'
+FROM documents d JOIN cell_values c ON c.doc_id = d.doc_id AND c.table_key = 'appeals'
 WHERE d.status <> 'failed'
 GROUP BY ALL
 """,
     "v_proactive": """
 SELECT d.doc_id, d.year, d.format, d.status, d.agency, d.agency_kind, d.province, d.city,
        d.county, d.region_code, c.row_key AS item, c.col_key AS measure, c.value, c.unit, c.raw
-FROM documents d JOIN cells c ON c.doc_id = d.doc_id AND c.table_key = 'proactive'
+FROM documents d JOIN cell_values c ON c.doc_id = d.doc_id AND c.table_key = 'proactive'
 WHERE d.status <> 'failed'
 """,
     "v_region_year": f"""

@@ -261,6 +261,14 @@ def _one(con, run_id: int, item: Input, pool: _LazyPool, engine: str,
             note = None if k.source_path == path else f"same content as {k.source_path}"
             return FileResult(path, "unchanged", k.doc_id, k.status, note=note)
     p = process(FileJob(path, sha, item.parts, engine, searchable_dir), pool.map)
+    return write_processed(con, run_id, p)
+
+
+def write_processed(con, run_id: int, p: Processed) -> FileResult:
+    """Write what ``process`` returned: the document in one transaction (and a
+    person's corrections re-applied), or its failure. The one writing step that
+    ``ingest`` and ``batch`` share."""
+    path = p.path
     if p.extraction is None:
         doc_id = wl.record_failure(con, run_id=run_id, path=path, sha256=p.sha256,
                                    media_type=p.media_type, stage=p.stage or "read",

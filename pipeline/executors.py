@@ -1,0 +1,243 @@
+"""Where the per-file work runs: worker processes on this machine, or Ray tasks.
+
+Both executors take ``FileJob``s and hand back ``(job, Processed)`` pairs as
+they complete; neither touches the database (the batch's one writer does).
+Each also yields ``None`` now and then while nothing completes, so the driver
+can retry a commit window or refresh its progress bar.
+
+* ``LocalExecutor``: long-lived worker processes (spawned, not forked: the
+  parent holds DuckDB handles). Each worker runs in its own process group with
+  an address-space limit, so a file that runs past its time limit is killed
+  with everything it started (Tesseract too), and a file that would take the
+  machine's memory fails alone with "out of memory". A replacement worker is
+  started in its place.
+* ``RayExecutor``: the same ``run_job`` as Ray tasks (one CPU each) on a local
+  Ray or an existing cluster (``address``); a task past its time limit is
+  cancelled by force.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import resource
+import signal
+import time
+from collections import deque
+from dataclasses import dataclass
+from multiprocessing.connection import wait as wait_conns
+from typing import Callable, Iterable, Iterator
+
+from .ingest import FileJob, Processed, _LazyPool, process
+
+TICK = 0.5  # seconds between ``None`` yields while waiting
+
+
+def run_job(job: FileJob, page_workers: int = 1) -> Processed:
+    """The per-file work, wherever it runs: read and extract one document.
+    ``page_workers`` > 1 spreads its OCR pages over that many processes."""
+    pool = _LazyPool(page_workers)
+    try:
+        return process(job, pool.map)
+    except MemoryError:
+        return Processed(job.path, job.sha256, stage="worker",
+                         error="out of memory (worker memory limit reached)")
+    finally:
+        pool.close()
+
+
+def failed(job: FileJob, error: str) -> Processed:
+    return Processed(job.path, job.sha256, stage="worker", error=error)
+
+
+def default_memory_limit(workers: int) -> int:
+    """Bytes of address space per worker: three quarters of the machine's memory
+    shared among the workers, at least 2 GiB."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        total = 8 << 30
+    return max(2 << 30, int(total * 0.75) // max(1, workers))
+
+
+def _worker_main(conn, memory_limit: int | None, fn: Callable) -> None:
+    os.setsid()  # a process group of its own: a time-out kills its children too
+    if memory_limit:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        job, page_workers = msg
+        try:
+            res = fn(job, page_workers)
+        except MemoryError:
+            res = failed(job, "out of memory (worker memory limit reached)")
+        except Exception as exc:  # noqa: BLE001 — recorded, the worker lives on
+            res = failed(job, f"internal error: {type(exc).__name__}: {str(exc)[:200]}")
+        try:
+            conn.send(res)
+        except MemoryError:
+            conn.send(failed(job, "out of memory (worker memory limit reached)"))
+
+
+@dataclass
+class _Worker:
+    proc: mp.process.BaseProcess
+    conn: object
+    job: FileJob | None = None
+    started: float = 0.0
+
+
+class LocalExecutor:
+    name = "local"
+
+    def __init__(self, workers: int | None = None, timeout: float | None = None,
+                 memory_limit: int | None = None, fn: Callable = run_job):
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.timeout = timeout
+        self.memory_limit = default_memory_limit(self.workers) if memory_limit is None else memory_limit
+        self.fn = fn
+        self._ctx = mp.get_context("spawn")
+
+    def _start(self) -> _Worker:
+        parent, child = self._ctx.Pipe()
+        proc = self._ctx.Process(target=_worker_main, args=(child, self.memory_limit, self.fn),
+                                 name="reportdb-worker")
+        proc.start()
+        child.close()
+        return _Worker(proc, parent)
+
+    @staticmethod
+    def _kill(w: _Worker) -> None:
+        try:
+            os.killpg(w.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        w.proc.kill()
+        w.proc.join(5)
+        w.conn.close()
+
+    def run(self, jobs: Iterable[FileJob]) -> Iterator[tuple[FileJob, Processed] | None]:
+        queue = deque(jobs)
+        pool = [self._start() for _ in range(min(self.workers, len(queue)))]
+        try:
+            while queue or any(w.job for w in pool):
+                for w in pool:
+                    if w.job is None and queue:
+                        job = queue.popleft()
+                        busy = sum(1 for x in pool if x.job is not None)
+                        # cores no other file will use go to this one's OCR pages
+                        spare = self.workers - busy - len(queue)
+                        w.conn.send((job, max(1, spare)))
+                        w.job, w.started = job, time.monotonic()
+                busy = [w for w in pool if w.job is not None]
+                now = time.monotonic()
+                wait_for = TICK
+                if self.timeout:
+                    wait_for = min([TICK] + [max(0.0, w.started + self.timeout - now) for w in busy])
+                ready = wait_conns([w.conn for w in busy], timeout=wait_for)
+                for i, w in enumerate(pool):
+                    if w.job is None:
+                        continue
+                    job = w.job
+                    if w.conn in ready:
+                        try:
+                            res = w.conn.recv()
+                        except (EOFError, OSError):
+                            w.proc.join(1)
+                            code = w.proc.exitcode
+                            why = (f"worker killed by signal {-code} (out of memory?)"
+                                   if code and code < 0 else f"worker exited with status {code}")
+                            self._kill(w)
+                            pool[i] = self._start()
+                            yield job, failed(job, why)
+                            continue
+                        w.job = None
+                        yield job, res
+                    elif self.timeout and time.monotonic() - w.started >= self.timeout:
+                        self._kill(w)
+                        pool[i] = self._start()
+                        yield job, failed(job, f"timed out after {self.timeout:g} s")
+                if not ready:
+                    yield None
+        finally:
+            for w in pool:
+                if w.job is None and w.proc.is_alive():
+                    try:
+                        w.conn.send(None)
+                    except OSError:
+                        pass
+            for w in pool:
+                w.proc.join(2)
+                if w.proc.is_alive() or w.job is not None:
+                    self._kill(w)
+
+
+class RayExecutor:
+    """``run_job`` as Ray tasks. ``address``: an existing cluster (``ray://…`` or
+    ``host:port``), else a local Ray with ``workers`` CPUs is started and stopped.
+    The cluster's Python must have reportdb installed (same version)."""
+
+    name = "ray"
+
+    def __init__(self, workers: int | None = None, timeout: float | None = None,
+                 address: str | None = None, fn: Callable = run_job):
+        self.workers = workers
+        self.timeout = timeout
+        self.address = address
+        self.fn = fn
+
+    def run(self, jobs: Iterable[FileJob]) -> Iterator[tuple[FileJob, Processed] | None]:
+        import ray
+
+        started_here = not ray.is_initialized()
+        if started_here:
+            if self.address:
+                ray.init(address=self.address, logging_level="ERROR", log_to_driver=False)
+            else:
+                ray.init(num_cpus=self.workers or os.cpu_count() or 1, include_dashboard=False,
+                         logging_level="ERROR", log_to_driver=False,
+                         object_store_memory=256 << 20)
+        try:
+            task = ray.remote(num_cpus=1, max_retries=0)(self.fn)
+            slots = max(1, int(ray.cluster_resources().get("CPU", 1)))
+            queue = deque(jobs)
+            running: dict = {}
+            while queue or running:
+                while queue and len(running) < slots:  # submitted ≈ started: deadlines hold
+                    job = queue.popleft()
+                    running[task.remote(job, 1)] = (job, time.monotonic())
+                done, _ = ray.wait(list(running), num_returns=1, timeout=TICK)
+                for ref in done:
+                    job, _t = running.pop(ref)
+                    try:
+                        yield job, ray.get(ref)
+                    except Exception as exc:  # noqa: BLE001 — a lost worker or node
+                        yield job, failed(job, f"ray task failed: {type(exc).__name__}: "
+                                               f"{str(exc).splitlines()[0][:200]}")
+                if self.timeout:
+                    now = time.monotonic()
+                    for ref, (job, t) in list(running.items()):
+                        if now - t >= self.timeout:
+                            ray.cancel(ref, force=True)
+                            del running[ref]
+                            yield job, failed(job, f"timed out after {self.timeout:g} s")
+                if not done:
+                    yield None
+        finally:
+            if started_here:
+                ray.shutdown()
+
+
+def make_executor(kind: str, workers: int | None, timeout: float | None,
+                  address: str | None = None, memory_limit: int | None = None):
+    if kind == "local":
+        return LocalExecutor(workers, timeout, memory_limit)
+    if kind == "ray":
+        return RayExecutor(workers, timeout, address)
+    raise ValueError(f"unknown executor {kind!r} (known: local, ray)")

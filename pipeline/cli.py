@@ -68,6 +68,12 @@ def ingest_cmd(paths: List[Path] = typer.Argument(..., help="Files and folders (
     except EngineUnavailable as exc:
         err.print(f"reportdb: OCR engine {ocr_engine!r} unavailable: {exc}")
         raise typer.Exit(2)
+    from .lock import BatchLock, LockHeld
+    try:
+        lock = BatchLock(db).acquire()  # a running batch owns the database
+    except (LockHeld, OSError) as exc:
+        err.print(f"reportdb: {exc}")
+        raise typer.Exit(2)
     try:
         summary = ingest([str(p) for p in paths], db, on_result=lambda r: out.print(_line(r)),
                          workers=workers, engine=ocr_engine,
@@ -75,9 +81,92 @@ def ingest_cmd(paths: List[Path] = typer.Argument(..., help="Files and folders (
     except duckdb.Error as exc:
         err.print(f"reportdb: cannot open {db}: {str(exc).splitlines()[0]}")
         raise typer.Exit(2)
+    finally:
+        lock.release()
     loaded = [r for r in summary.results if r.outcome == "loaded"]
     by_status = {s: sum(1 for r in loaded if r.status == s) for s in ("ok", "needs_review")}
     out.print(f"{len(summary.results)} files: {len(loaded)} loaded "
+              f"({by_status['ok']} ok, {by_status['needs_review']} needs_review), "
+              f"{summary.count('unchanged')} unchanged, {summary.count('failed')} failed → {db}")
+    raise typer.Exit(0 if summary.ok else 1)
+
+
+class Executor(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
+@app.command("batch")
+def batch_cmd(inbox: Path = typer.Argument(..., help="Folder of uploads (searched recursively)."),
+              db: str = DbOption,
+              workers: Optional[int] = typer.Option(None, "--workers", min=1,
+                                                    help="Files processed at once (default: every core)."),
+              timeout_per_file: float = typer.Option(
+                  3600, "--timeout-per-file", min=0.1,
+                  help="Seconds one file may take before it is stopped and recorded as failed."),
+              executor: Executor = typer.Option(Executor.local, "--executor",
+                                                help="local (worker processes) or ray (Ray tasks)."),
+              address: Optional[str] = typer.Option(None, "--address",
+                                                    help="Ray cluster to use (default: a local Ray)."),
+              retry_failed: bool = typer.Option(False, "--retry-failed",
+                                                help="Process again files that failed before."),
+              memory_per_worker: Optional[int] = typer.Option(
+                  None, "--memory-per-worker", min=256,
+                  help="MiB of address space per local worker (default: 3/4 of memory shared)."),
+              ocr_engine: str = typer.Option("tesseract", "--ocr-engine",
+                                             help="OCR engine for scans: tesseract or rapidocr.")) -> None:
+    """Take in new and changed files from INBOX: in parallel, locked, crash-safe.
+    Exit 0: all loaded; 1: some failed; 2: the batch could not run."""
+    from .batch import BatchError, batch
+    from .lock import LockHeld
+
+    tty = sys.stdout.isatty()
+    progress = None
+    task = None
+    if tty:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeRemainingColumn(), console=out, transient=False)
+
+    def on_plan(plan) -> None:
+        nonlocal task
+        line = (f"{plan.total} documents in {inbox}: {plan.todo} to process, "
+                f"{plan.unchanged} unchanged")
+        if progress is not None:
+            progress.start()
+            progress.console.print(line)
+            task = progress.add_task("batch", total=plan.todo)
+        else:
+            out.print(line)
+
+    def on_result(r: FileResult) -> None:
+        if r.outcome == "unchanged" and not tty:
+            return  # the log says what changed; the plan line counted the rest
+        (progress.console if progress is not None else out).print(_line(r))
+        if progress is not None and task is not None and r.outcome != "unchanged":
+            progress.advance(task)
+
+    def on_wait(msg: str) -> None:
+        err.print(f"reportdb: {msg}")
+
+    try:
+        summary = batch(inbox, db, workers=workers, timeout=timeout_per_file, executor=executor.value,
+                        address=address, retry_failed=retry_failed, engine=ocr_engine,
+                        memory_limit=memory_per_worker << 20 if memory_per_worker else None,
+                        on_plan=on_plan, on_result=on_result, on_wait=on_wait)
+    except (BatchError, LockHeld) as exc:
+        err.print(f"reportdb: {exc}")
+        raise typer.Exit(2)
+    except ImportError as exc:
+        err.print(f"reportdb: executor {executor.value!r} unavailable: {exc} "
+                  "(pip install 'reportdb[ray]')")
+        raise typer.Exit(2)
+    finally:
+        if progress is not None:
+            progress.stop()
+    loaded = [r for r in summary.results if r.outcome == "loaded"]
+    by_status = {s: sum(1 for r in loaded if r.status == s) for s in ("ok", "needs_review")}
+    out.print(f"run {summary.run_id}: {len(summary.results)} documents: {len(loaded)} loaded "
               f"({by_status['ok']} ok, {by_status['needs_review']} needs_review), "
               f"{summary.count('unchanged')} unchanged, {summary.count('failed')} failed → {db}")
     raise typer.Exit(0 if summary.ok else 1)
@@ -110,7 +199,9 @@ def query_cmd(sql: Optional[str] = typer.Argument(None, help="One SQL statement 
               db: str = DbOption,
               format: Format = typer.Option(Format.table, "--format", help="Output format."),
               file: Optional[Path] = typer.Option(None, "--file", "-f",
-                                                  help="Read the SQL from a file ('-': standard input).")) -> None:
+                                                  help="Read the SQL from a file ('-': standard input)."),
+              wait: float = typer.Option(60, "--wait", min=0,
+                                         help="Seconds to wait while a writer holds the database.")) -> None:
     """Run SQL against the database, opened read-only."""
     if file is not None:
         sql = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
@@ -118,7 +209,7 @@ def query_cmd(sql: Optional[str] = typer.Argument(None, help="One SQL statement 
         err.print("reportdb: no SQL given (an argument, or --file)")
         raise typer.Exit(2)
     try:
-        res = run_query(db, sql)
+        res = run_query(db, sql, wait, on_wait=lambda m: err.print(f"reportdb: {m}"))
     except DatabaseUnavailable as exc:
         err.print(f"reportdb: {exc}")
         raise typer.Exit(2)

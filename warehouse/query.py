@@ -5,8 +5,11 @@ Queries open the database read-only, so they never take the writer's place.
 
 from __future__ import annotations
 
+import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 
@@ -17,17 +20,37 @@ class DatabaseUnavailable(Exception):
     """The database file is missing or held by a writer."""
 
 
-def open_read_only(db: str) -> duckdb.DuckDBPyConnection:
+READ_WAIT = 60.0  # seconds a reader waits for a writer's commit window to close
+
+
+def _holder(msg: str) -> str:
+    m = re.search(r"PID (\d+)", msg)
+    return f"process {m.group(1)}" if m else "another process"
+
+
+def open_read_only(db: str, wait: float = READ_WAIT,
+                   on_wait: Callable[[str], None] | None = None) -> duckdb.DuckDBPyConnection:
+    """Open ``db`` read-only. While a writer holds the file (a batch commits in
+    short windows) try again for up to ``wait`` seconds, telling ``on_wait`` why once."""
     if not Path(db).exists():
         raise DatabaseUnavailable(f"{db}: no such database (run 'reportdb ingest' first)")
-    try:
-        return connect(db, read_only=True)
-    except duckdb.IOException as exc:
-        msg = str(exc).splitlines()[0]
-        if "lock" in msg.lower():
-            raise DatabaseUnavailable(f"{db}: being written by another process; try again "
-                                      "when it finishes") from exc
-        raise DatabaseUnavailable(f"{db}: {msg}") from exc
+    deadline = time.monotonic() + wait
+    told = False
+    while True:
+        try:
+            return connect(db, read_only=True)
+        except duckdb.IOException as exc:
+            msg = str(exc).splitlines()[0]
+            if "lock" not in msg.lower():
+                raise DatabaseUnavailable(f"{db}: {msg}") from exc
+            if time.monotonic() >= deadline:
+                raise DatabaseUnavailable(f"{db}: being written by {_holder(msg)}; still busy after "
+                                          f"{wait:g} s, try again when it finishes") from exc
+            if not told and on_wait is not None:
+                on_wait(f"{db}: being written by {_holder(msg)} (a batch commits in short "
+                        f"windows); waiting up to {wait:g} s")
+                told = True
+            time.sleep(0.05)
 
 
 @dataclass
@@ -36,9 +59,10 @@ class Result:
     rows: list[tuple]
 
 
-def run_query(db: str, sql: str) -> Result:
+def run_query(db: str, sql: str, wait: float = READ_WAIT,
+              on_wait: Callable[[str], None] | None = None) -> Result:
     """Run one SQL statement read-only. Raises ``duckdb.Error`` for bad SQL."""
-    con = open_read_only(db)
+    con = open_read_only(db, wait, on_wait)
     try:
         cur = con.execute(sql)
         cols = [d[0] for d in cur.description] if cur.description else []

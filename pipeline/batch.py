@@ -77,6 +77,13 @@ class Writer:
         self.windows = 0
         self.window_seconds = 0.0
         self.longest_window = 0.0
+        self._told = False
+
+    def _tell(self) -> None:
+        if not self._told and self.on_wait:
+            self.on_wait(f"{self.db} is open in another process (a reader?); the batch goes on "
+                         "and commits when it is free")
+        self._told = True
 
     def try_open(self, schema: bool = False) -> duckdb.DuckDBPyConnection | None:
         try:
@@ -91,17 +98,15 @@ class Writer:
         """The database, open for one commit window. ``block``: wait until no
         reader holds it (else yield None at once when it is held)."""
         con = self.try_open(schema)
-        told = False
         while con is None and block:
-            if not told and self.on_wait:
-                self.on_wait(f"{self.db} is open in another process (a reader?); "
-                             "the batch waits to commit")
-                told = True
+            self._tell()
             time.sleep(0.1)
             con = self.try_open(schema)
         if con is None:
+            self._tell()
             yield None
             return
+        self._told = False
         t0 = time.monotonic()
         try:
             yield con

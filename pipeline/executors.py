@@ -83,6 +83,8 @@ def _worker_main(conn, memory_limit: int | None, fn: Callable) -> None:
             conn.send(res)
         except MemoryError:
             conn.send(failed(job, "out of memory (worker memory limit reached)"))
+        except OSError:  # the parent is gone (killed): nothing to report to
+            return
 
 
 @dataclass

@@ -1,0 +1,290 @@
+"""The unattended batch: real subprocesses, real DuckDB files, real signals, real Ray.
+
+Small inputs on purpose (text and born-digital PDFs, one tiny scan), so the
+whole file runs in about a minute on two cores.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+from PIL import Image
+from reportlab.pdfgen.canvas import Canvas
+
+from fixtures.generate import corpus
+from pipeline.batch import batch
+from pipeline.executors import LocalExecutor
+from pipeline.ingest import FileJob, Processed
+
+from .conftest import ROOT, SAMPLES
+
+ENV = {"COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": "/tmp"}
+CMD = [sys.executable, "-m", "pipeline.cli"]
+
+
+def cli(*args, prefix=(), **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([*prefix, *CMD, *map(str, args)], capture_output=True, text=True,
+                          env=ENV, cwd=ROOT, **kw)
+
+
+def start(*args) -> subprocess.Popen:
+    return subprocess.Popen([*CMD, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=ENV, cwd=ROOT)
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def by_name(db: Path, sql: str) -> dict:
+    return {Path(k).name: v for k, v in rows(db, sql)}
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory) -> Path:
+    """12 synthetic reports as text and PDF: 24 documents that read in seconds."""
+    d = tmp_path_factory.mktemp("corpus")
+    corpus(d, 12)
+    for t in d.glob("*.truth.json"):
+        t.unlink()
+    return d
+
+
+# ------------------------------------------------------------------ bad inputs
+
+BAD = {  # file → (stage, reason as recorded)
+    "empty.pdf": ("read", "empty file (0 bytes)"),
+    "truncated.pdf": ("read", "broken PDF"),
+    "locked.pdf": ("read", "password-protected PDF"),
+    "lying.pdf": ("read", "unsupported file type (text/html, extension .pdf)"),
+    "noise.png": ("extract", "not a report"),
+    "minutes.pdf": ("extract", "not a report"),
+    "bomb.png": ("read", "image too large (DecompressionBombError: refused as a possible decompression bomb)"),
+    "secret.txt": ("read", "permission denied"),
+}
+
+
+def _make_bad_inbox(d: Path) -> None:
+    (d / "empty.pdf").write_bytes(b"")
+    data = (SAMPLES / "2019_xihu_gov2019.pdf").read_bytes()
+    (d / "truncated.pdf").write_bytes(data[: len(data) // 3])
+    c = Canvas(str(d / "locked.pdf"), encrypt="secret")
+    c.drawString(100, 700, "hello")
+    c.save()
+    (d / "lying.pdf").write_bytes(b"<!DOCTYPE html><html><body>2023 report</body></html>")
+    rng = np.random.default_rng(7)
+    Image.fromarray(rng.integers(0, 256, (300, 240), dtype=np.uint8)).save(d / "noise.png")
+    c = Canvas(str(d / "minutes.pdf"))
+    c.drawString(100, 700, "Minutes of the staff meeting, 3 March 2024. Agenda: canteen menu.")
+    c.save()
+    Image.new("1", (15000, 15000), 1).save(d / "bomb.png")  # 225 megapixels, 57 kB on disk
+    shutil.copy(SAMPLES / "2023_lixia_typo.txt", d / "secret.txt")
+    (d / "secret.txt").chmod(0)
+    shutil.copy(SAMPLES / "2024_dongwu_town.txt", d / "good.txt")
+
+
+def _unprivileged() -> tuple[str, ...]:
+    """As root, file permissions do not apply: run the batch without the
+    capabilities that bypass them, so the unreadable file really is unreadable."""
+    if os.geteuid() != 0:
+        return ()
+    setpriv = shutil.which("setpriv")
+    assert setpriv, "setpriv (util-linux) is needed to drop root's file-permission override"
+    return (setpriv, "--bounding-set=-dac_override,-dac_read_search")
+
+
+@pytest.fixture(scope="module")
+def bad_run(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bad")
+    inbox = d / "inbox"
+    inbox.mkdir()
+    _make_bad_inbox(inbox)
+    db = d / "b.duckdb"
+    p = cli("batch", inbox, "--db", db, "--workers", "2", prefix=_unprivileged())
+    return p, db
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_input_is_a_one_line_failure(bad_run, name):
+    p, db = bad_run
+    stage, reason = BAD[name]
+    failures = {Path(path).name: (s, e) for path, s, e in rows(db, "SELECT source_path, stage, error FROM failures")}
+    assert failures[name][0] == stage
+    assert failures[name][1].startswith(reason), failures[name]
+    (line,) = [ln for ln in p.stdout.splitlines() if ln.endswith(f"(stage {stage})") and f"/{name}:" in ln]
+    assert line.startswith("failed")
+    assert by_name(db, "SELECT source_path, status FROM documents")[name] == "failed"
+
+
+def test_bad_inputs_do_not_stop_the_batch(bad_run):
+    p, db = bad_run
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert by_name(db, "SELECT source_path, status FROM documents")["good.txt"] == "ok"
+    assert rows(db, "SELECT files_seen, files_loaded, files_failed FROM runs") == [(9, 1, 8)]
+    assert rows(db, "SELECT count(*) FROM cells")[0][0] == 200
+    assert "\x1b[" not in p.stdout  # not a terminal: plain log lines, no progress bar
+
+
+# ------------------------------------------------------------ incremental runs
+
+def test_batch_takes_in_only_new_and_changed_files(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for f in sorted(SAMPLES.glob("*.txt"))[:3]:
+        shutil.copy(f, inbox / f.name)
+    db = tmp_path / "i.duckdb"
+    p = cli("batch", inbox, "--db", db, "--workers", "2")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "3 documents in" in p.stdout and "3 loaded" in p.stdout
+
+    p = cli("batch", inbox, "--db", db)
+    assert p.returncode == 0 and "0 to process, 3 unchanged" in p.stdout
+
+    shutil.copy(SAMPLES / "2024_dongwu_town.txt", inbox / "new.txt")
+    changed = sorted(inbox.glob("20*.txt"))[0]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n附：更正说明。\n", encoding="utf-8")
+    shutil.copy(inbox / "new.txt", inbox / "copy-of-new.txt")
+    p = cli("batch", inbox, "--db", db)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "5 documents in" in p.stdout and "2 to process, 3 unchanged" in p.stdout
+    assert rows(db, "SELECT count(*), count(DISTINCT sha256), count(DISTINCT source_path) FROM documents") == [(4, 4, 4)]
+    assert rows(db, "SELECT count(*) FROM runs WHERE finished_at IS NOT NULL") == [(3,)]
+
+
+def test_time_limit_stops_one_file_and_the_rest_loads(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(ROOT / "fixtures" / "scans" / "2019_xihu_gov2019_rotated.tif", inbox / "scan.tif")
+    shutil.copy(SAMPLES / "2024_dongwu_town.txt", inbox / "good.txt")
+    db = tmp_path / "t.duckdb"
+    t0 = time.monotonic()
+    p = cli("batch", inbox, "--db", db, "--workers", "2", "--timeout-per-file", "2")
+    assert time.monotonic() - t0 < 30
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert rows(db, "SELECT stage, error FROM failures") == [("worker", "timed out after 2 s")]
+    assert by_name(db, "SELECT source_path, status FROM documents") == {"scan.tif": "failed", "good.txt": "ok"}
+
+
+def _sleep(job: FileJob, page_workers: int = 1) -> Processed:
+    time.sleep(float(Path(job.path).stem))
+    return Processed(job.path, job.sha256, stage="read", error="slept")
+
+
+def _hog(job: FileJob, page_workers: int = 1) -> Processed:
+    block = bytearray(int(job.path))  # more than the worker may have
+    return Processed(job.path, job.sha256, stage="read", error=f"allocated {len(block)}")
+
+
+def test_local_executor_kills_slow_and_greedy_work_and_goes_on():
+    ex = LocalExecutor(workers=1, timeout=1.5, fn=_sleep)
+    out = {j.path: p.error for j, p in filter(None, ex.run([FileJob("/x/30.0", None), FileJob("/x/0.1", None)]))}
+    assert out == {"/x/30.0": "timed out after 1.5 s", "/x/0.1": "slept"}  # a new worker took over
+
+    ex = LocalExecutor(workers=1, memory_limit=768 << 20, fn=_hog)
+    out = [p.error for _, p in filter(None, ex.run([FileJob(str(4 << 30), None), FileJob(str(1 << 20), None)]))]
+    assert out == ["out of memory (worker memory limit reached)", f"allocated {1 << 20}"]
+
+
+# ------------------------------------------------------- lock, readers, kill -9
+
+def _wait_for_lock(db: Path, proc: subprocess.Popen) -> None:
+    lock = Path(f"{db}.lock")
+    deadline = time.monotonic() + 30
+    while not (lock.exists() and lock.read_text().startswith("pid")):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+
+
+def test_second_batch_exits_and_readers_never_break_the_batch(tmp_path, reports):
+    db = tmp_path / "l.duckdb"
+    first = start("batch", reports, "--db", db, "--workers", "1")
+    _wait_for_lock(db, first)
+
+    t0 = time.monotonic()
+    second = cli("batch", reports, "--db", db)
+    assert second.returncode == 2 and time.monotonic() - t0 < 10
+    assert "another batch is running" in second.stderr and len(second.stderr.strip().splitlines()) == 1
+    assert first.poll() is None  # the second one gave up while the first was still running
+
+    counts = []
+    while first.poll() is None and len(counts) < 5:  # researchers' queries during the batch
+        q = cli("query", "SELECT count(*) AS n FROM documents", "--db", db, "--format", "csv")
+        assert q.returncode == 0, q.stderr
+        counts.append(int(q.stdout.splitlines()[1]))
+    assert counts and counts == sorted(counts)
+
+    held_while_running = False
+    if first.poll() is None:  # a reader that keeps the file open for 2 s
+        con = duckdb.connect(str(db), read_only=True)
+        held_while_running = first.poll() is None
+        time.sleep(2)
+        con.close()
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, out + err
+    assert held_while_running, "the batch finished before a reader could hold the file; make it longer"
+    assert "the batch goes on and commits when it is free" in err
+    assert rows(db, "SELECT count(*), count(DISTINCT sha256) FROM documents") == [(24, 24)]
+
+
+def test_kill_9_at_any_moment_then_rerun_loads_each_file_once(tmp_path, reports):
+    ref = tmp_path / "ref.duckdb"
+    assert cli("batch", reports, "--db", ref, "--workers", "2").returncode == 0
+    expected = rows(ref, "SELECT d.sha256, d.status, count(c.doc_id) FROM documents d "
+                         "LEFT JOIN cells c USING (doc_id) GROUP BY ALL ORDER BY 1")
+
+    db = tmp_path / "k.duckdb"
+    for after_lines, extra_delay in ((2, 0.0), (4, 0.13), (1, 0.37)):
+        p = start("batch", reports, "--db", db, "--workers", "2")
+        seen = 0
+        while seen < after_lines:  # the plan line, then one line per document written
+            line = p.stdout.readline()
+            assert line, p.communicate()
+            seen += 1
+        time.sleep(extra_delay)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        assert p.returncode == -signal.SIGKILL
+    p = cli("batch", reports, "--db", db, "--workers", "2")
+    assert p.returncode == 0, p.stdout + p.stderr
+    got = rows(db, "SELECT d.sha256, d.status, count(c.doc_id) FROM documents d "
+                   "LEFT JOIN cells c USING (doc_id) GROUP BY ALL ORDER BY 1")
+    assert got == expected  # every file once, each with all its cells
+    assert rows(db, "SELECT count(*) FROM documents") == [(24,)]
+    assert rows(db, "SELECT count(*) FROM runs WHERE finished_at IS NULL") == [(3,)]
+
+
+# ------------------------------------------------------------------------ Ray
+
+def test_ray_executor_gives_the_local_results(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for f in sorted(SAMPLES.glob("*.txt"))[:3] + sorted(SAMPLES.glob("*.pdf"))[:2]:
+        shutil.copy(f, inbox / f.name)
+    (inbox / "empty.pdf").write_bytes(b"")
+
+    def content(db: Path) -> tuple:
+        return (rows(db, "SELECT doc_id, regexp_extract(source_path, '[^/]+$'), status, year, agency, "
+                         "format FROM documents ORDER BY 1"),
+                rows(db, "SELECT doc_id, table_key, row_key, col_key, value, raw, page, origin "
+                         "FROM cells ORDER BY ALL"),
+                rows(db, "SELECT doc_id, check_key, scope, ok FROM checks ORDER BY ALL"),
+                rows(db, "SELECT regexp_extract(source_path, '[^/]+$'), stage, error FROM failures"))
+
+    local = batch(inbox, str(tmp_path / "local.duckdb"), workers=2)
+    ray_run = batch(inbox, str(tmp_path / "ray.duckdb"), workers=2, executor="ray")
+    assert (local.count("loaded"), local.count("failed")) == (5, 1)
+    assert (ray_run.count("loaded"), ray_run.count("failed")) == (5, 1)
+    assert content(tmp_path / "ray.duckdb") == content(tmp_path / "local.duckdb")

@@ -50,6 +50,7 @@ from .lock import BatchLock
 from .version import PIPELINE_VERSION
 
 MAX_WAITING = 32  # results held in memory before the writer waits for readers
+MAX_WINDOW = 0.3  # seconds a commit window goes on taking documents (one at least)
 
 
 class BatchError(Exception):
@@ -207,7 +208,8 @@ def _run(inbox: Path, db: str, lock: BatchLock, *, workers, timeout, executor, a
         with writer.window(block=block) as con:
             if con is None:
                 return
-            while pending:
+            t0 = time.monotonic()
+            while pending and (block or time.monotonic() - t0 < MAX_WINDOW):
                 emit(write_processed(con, run_id, pending[0]))
                 pending.pop(0)
         last = time.monotonic()
@@ -216,8 +218,8 @@ def _run(inbox: Path, db: str, lock: BatchLock, *, workers, timeout, executor, a
         for item in make_executor(executor, workers, timeout, address, memory_limit).run(jobs):
             if item is not None:
                 pending.append(item[1])
-            if pending and (item is None or time.monotonic() - last >= commit_interval
-                            or len(pending) >= MAX_WAITING):
+            # a window at most once per commit_interval: readers get the file in between
+            if pending and (time.monotonic() - last >= commit_interval or len(pending) >= MAX_WAITING):
                 flush(block=len(pending) >= MAX_WAITING)
         flush(block=True)
     except duckdb.Error as exc:

@@ -239,6 +239,25 @@ def glyph_vote(readings: list[list[str]], glyphs: list[list[int]],
     return out
 
 
+UNITS = ("元", "万元", "亿元", "万", "件", "条", "个", "项")
+
+
+def _unit_split(binary: np.ndarray, ink: Box, digit_h: float) -> tuple[Box, Box] | None:
+    """(digits, unit) boxes of a cell printed as a number and a unit (``83000元``):
+    one to ten leading glyphs no wider than digits, then one or two wide ones."""
+    if ink[3] - ink[1] > 1.5 * digit_h:
+        return None
+    runs = glyph_boxes(binary, ink)
+    k = 0
+    while k < len(runs) and runs[k][1] - runs[k][0] <= 0.9 * digit_h:
+        k += 1
+    rest = runs[k:]
+    if not 1 <= k <= 10 or not 1 <= len(rest) <= 2 or any(b - a <= 0.9 * digit_h for a, b in rest):
+        return None
+    return ((ink[0], ink[1], ink[0] + runs[k - 1][1], ink[3]),
+            (ink[0] + rest[0][0], ink[1], ink[0] + rest[-1][1], ink[3]))
+
+
 def _minus_lost(binary: np.ndarray, glyphs: list[Box], text: str) -> bool:
     """The reading has one character fewer than the cell has glyphs and the first
     glyph is a flat stroke at mid height: a minus sign (本年增/减 can be
@@ -287,6 +306,17 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
     digit_h = [inks[i][3] - inks[i][1] for i in values if not is_dash(binary, inks[i], line_h)]
     if digit_h:
         values = [i for i in values if looks_numeric(binary, inks[i], float(np.median(digit_h)))]
+    # a number followed by its unit (83000元, 16.18万元): the digits go the digit way,
+    # the unit is read as text and put back after them
+    whole_ink: dict[int, Box] = {}
+    unit_ink: dict[int, Box] = {}
+    if digit_h:
+        dh = float(np.median(digit_h))
+        for i, b in enumerate(inks):
+            split = None if b is None or i in values else _unit_split(binary, b, dh)
+            if split is not None:
+                whole_ink[i], (inks[i], unit_ink[i]) = b, split
+                values.append(i)
     readings: dict[int, CellReading] = {}
     for i in values:
         if is_dash(binary, inks[i], line_h):
@@ -325,10 +355,26 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
     for i in faint & set(readings):  # seen only against the cell's own background: never sure
         r = readings[i]
         readings[i] = CellReading(r.text, min(r.confidence, LOW - 0.01), r.alternatives, r.numeric)
+    for i in [i for i in whole_ink if i not in readings]:  # its digits did not read: a label
+        inks[i] = whole_ink.pop(i)
     labels = [i for i, b in enumerate(inks) if b is not None and i not in readings]
-    label_crops = [_at_height(_crop(gray, inks[i], 3), _label_height(inks[i], line_h)) for i in labels]
-    for i, (text, conf) in zip(labels, engine.read_crops(label_crops, False)):
+    units = list(whole_ink)
+    label_crops = [_at_height(_crop(gray, b, 3), _label_height(b, line_h))
+                   for b in [inks[i] for i in labels] + [unit_ink[i] for i in units]]
+    read = engine.read_crops(label_crops, False)
+    for i, (text, conf) in zip(labels, read):
         readings[i] = CellReading(text, round(conf, 3))
+    for i, (text, conf) in zip(units, read[len(labels):]):
+        r = readings[i]
+        unit = re.sub(r"\s+", "", text)
+        if unit in UNITS:
+            readings[i] = CellReading(r.text + unit, min(r.confidence, round(conf, 3)),
+                                      tuple(a + unit for a in r.alternatives), True)
+        else:  # not a unit after all: the whole cell as text
+            inks[i] = whole_ink[i]
+            text, conf = engine.read_crops([_at_height(_crop(gray, inks[i], 3),
+                                                       _label_height(inks[i], line_h))], False)[0]
+            readings[i] = CellReading(text, round(conf, 3))
     flat = [readings.get(i, CellReading("", SURE)) for i in range(len(cells))]
     out, k = [], 0
     for t in tables:

@@ -258,6 +258,15 @@ def _unit_split(binary: np.ndarray, ink: Box, digit_h: float) -> tuple[Box, Box]
             (ink[0] + rest[0][0], ink[1], ink[0] + rest[-1][1], ink[3]))
 
 
+def _read_values(engine: OcrEngine, binary: np.ndarray, inks: list[Box], how: tuple[int, float]) -> list[str]:
+    """One digits-only reading of value cells, at glyph height and blur ``how``."""
+    if not inks:
+        return []
+    height, smooth = how
+    return [normalise_value(t) for t, _ in engine.read_crops(
+        [_binary_crop(binary, ink, height, smooth) for ink in inks], True)]
+
+
 def _minus_lost(binary: np.ndarray, glyphs: list[Box], text: str) -> bool:
     """The reading has one character fewer than the cell has glyphs and the first
     glyph is a flat stroke at mid height: a minus sign (本年增/减 can be
@@ -323,19 +332,28 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
             readings[i] = CellReading("—", SURE, (), True)
     values = [i for i in values if i not in readings]
     if values:
-        sets = [[normalise_value(t) for t, _ in engine.read_crops(
-            [_binary_crop(binary, inks[i], h, s) for i in values], True)] for h, s in READINGS]
-        if engine.name != "tesseract":
-            sets.append([normalise_value(t) for t, _ in engine.read_crops(
-                [_crop(gray, inks[i], 4) for i in values], True)])
-        near = glyph_neighbours([_feature(binary, inks[i]) for i in values])
         boxes = [_glyph_inks(binary, inks[i]) for i in values]
         glyphs, k = [], 0
         for b in boxes:
             glyphs.append(list(range(k, k + len(b))))
             k += len(b)
-        by_glyph = glyph_vote(sets, glyphs, glyph_neighbours(
-            [_feature(binary, g) for b in boxes for g in b], GLYPH_THRESHOLD))
+        glyph_near = glyph_neighbours([_feature(binary, g) for b in boxes for g in b], GLYPH_THRESHOLD)
+        near = glyph_neighbours([_feature(binary, inks[i]) for i in values])
+        sets = [_read_values(engine, binary, [inks[i] for i in values], READINGS[0])]
+        # the second reading only where the first is not settled by the page's other
+        # glyphs (each glyph agreed with by at least two look-alikes)
+        first = glyph_vote(sets, glyphs, glyph_near)
+        again = [n for n, (g, got) in enumerate(zip(glyphs, first))
+                 if got is None or got[0] != sets[0][n] or got[1] < SURE
+                 or any(len(glyph_near[x]) < 3 for x in g)]
+        second = [""] * len(values)
+        for n, t in zip(again, _read_values(engine, binary, [inks[values[n]] for n in again], READINGS[1])):
+            second[n] = t
+        sets.append(second)
+        if engine.name != "tesseract":
+            sets.append([normalise_value(t) for t, _ in engine.read_crops(
+                [_crop(gray, inks[i], 4) for i in values], True)])
+        by_glyph = glyph_vote(sets, glyphs, glyph_near)
         whole = [[t if _DIGITS.search(t) or t == "-" else "" for t in r] for r in sets]
         for i, (text, share, alts), spelled in zip(values, vote(whole, near), by_glyph):
             if spelled is not None and _DIGITS.search(spelled[0]):

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DB ?= demo.duckdb
 
-.PHONY: setup system demo test fixtures bench bench-scans bench-peer clean
+.PHONY: setup system demo test fixtures bench bench-scans bench-peer setup-rapidocr clean
 
 setup: system $(STAMP)
 
@@ -28,6 +28,13 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# the optional second OCR engine (--ocr-engine rapidocr): its wheel asks for the full
+# opencv-python, which would shadow the headless build, so it is installed without
+# dependencies and its real ones are named here
+setup-rapidocr: setup
+	$(BIN)/pip install --quiet --no-deps rapidocr_onnxruntime==1.4.4
+	$(BIN)/pip install --quiet onnxruntime pyclipper shapely six tqdm
 
 # regenerate the committed samples (deterministic: no diff unless the generator changed)
 fixtures: setup

@@ -239,6 +239,34 @@ def glyph_vote(readings: list[list[str]], glyphs: list[list[int]],
     return out
 
 
+UNITS = ("元", "万元", "亿元", "万", "件", "条", "个", "项")
+
+
+def _unit_split(binary: np.ndarray, ink: Box, digit_h: float) -> tuple[Box, Box] | None:
+    """(digits, unit) boxes of a cell printed as a number and a unit (``83000元``):
+    one to ten leading glyphs no wider than digits, then one or two wide ones."""
+    if ink[3] - ink[1] > 1.5 * digit_h:
+        return None
+    runs = glyph_boxes(binary, ink)
+    k = 0
+    while k < len(runs) and runs[k][1] - runs[k][0] <= 0.9 * digit_h:
+        k += 1
+    rest = runs[k:]
+    if not 1 <= k <= 10 or not 1 <= len(rest) <= 2 or any(b - a <= 0.9 * digit_h for a, b in rest):
+        return None
+    return ((ink[0], ink[1], ink[0] + runs[k - 1][1], ink[3]),
+            (ink[0] + rest[0][0], ink[1], ink[0] + rest[-1][1], ink[3]))
+
+
+def _read_values(engine: OcrEngine, binary: np.ndarray, inks: list[Box], how: tuple[int, float]) -> list[str]:
+    """One digits-only reading of value cells, at glyph height and blur ``how``."""
+    if not inks:
+        return []
+    height, smooth = how
+    return [normalise_value(t) for t, _ in engine.read_crops(
+        [_binary_crop(binary, ink, height, smooth) for ink in inks], True)]
+
+
 def _minus_lost(binary: np.ndarray, glyphs: list[Box], text: str) -> bool:
     """The reading has one character fewer than the cell has glyphs and the first
     glyph is a flat stroke at mid height: a minus sign (本年增/减 can be
@@ -287,25 +315,45 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
     digit_h = [inks[i][3] - inks[i][1] for i in values if not is_dash(binary, inks[i], line_h)]
     if digit_h:
         values = [i for i in values if looks_numeric(binary, inks[i], float(np.median(digit_h)))]
+    # a number followed by its unit (83000元, 16.18万元): the digits go the digit way,
+    # the unit is read as text and put back after them
+    whole_ink: dict[int, Box] = {}
+    unit_ink: dict[int, Box] = {}
+    if digit_h:
+        dh = float(np.median(digit_h))
+        for i, b in enumerate(inks):
+            split = None if b is None or i in values else _unit_split(binary, b, dh)
+            if split is not None:
+                whole_ink[i], (inks[i], unit_ink[i]) = b, split
+                values.append(i)
     readings: dict[int, CellReading] = {}
     for i in values:
         if is_dash(binary, inks[i], line_h):
             readings[i] = CellReading("—", SURE, (), True)
     values = [i for i in values if i not in readings]
     if values:
-        sets = [[normalise_value(t) for t, _ in engine.read_crops(
-            [_binary_crop(binary, inks[i], h, s) for i in values], True)] for h, s in READINGS]
-        if engine.name != "tesseract":
-            sets.append([normalise_value(t) for t, _ in engine.read_crops(
-                [_crop(gray, inks[i], 4) for i in values], True)])
-        near = glyph_neighbours([_feature(binary, inks[i]) for i in values])
         boxes = [_glyph_inks(binary, inks[i]) for i in values]
         glyphs, k = [], 0
         for b in boxes:
             glyphs.append(list(range(k, k + len(b))))
             k += len(b)
-        by_glyph = glyph_vote(sets, glyphs, glyph_neighbours(
-            [_feature(binary, g) for b in boxes for g in b], GLYPH_THRESHOLD))
+        glyph_near = glyph_neighbours([_feature(binary, g) for b in boxes for g in b], GLYPH_THRESHOLD)
+        near = glyph_neighbours([_feature(binary, inks[i]) for i in values])
+        sets = [_read_values(engine, binary, [inks[i] for i in values], READINGS[0])]
+        # the second reading only where the first is not settled by the page's other
+        # glyphs (each glyph agreed with by at least two look-alikes)
+        first = glyph_vote(sets, glyphs, glyph_near)
+        again = [n for n, (g, got) in enumerate(zip(glyphs, first))
+                 if got is None or got[0] != sets[0][n] or got[1] < SURE
+                 or any(len(glyph_near[x]) < 3 for x in g)]
+        second = [""] * len(values)
+        for n, t in zip(again, _read_values(engine, binary, [inks[values[n]] for n in again], READINGS[1])):
+            second[n] = t
+        sets.append(second)
+        if engine.name != "tesseract":
+            sets.append([normalise_value(t) for t, _ in engine.read_crops(
+                [_crop(gray, inks[i], 4) for i in values], True)])
+        by_glyph = glyph_vote(sets, glyphs, glyph_near)
         whole = [[t if _DIGITS.search(t) or t == "-" else "" for t in r] for r in sets]
         for i, (text, share, alts), spelled in zip(values, vote(whole, near), by_glyph):
             if spelled is not None and _DIGITS.search(spelled[0]):
@@ -325,10 +373,26 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
     for i in faint & set(readings):  # seen only against the cell's own background: never sure
         r = readings[i]
         readings[i] = CellReading(r.text, min(r.confidence, LOW - 0.01), r.alternatives, r.numeric)
+    for i in [i for i in whole_ink if i not in readings]:  # its digits did not read: a label
+        inks[i] = whole_ink.pop(i)
     labels = [i for i, b in enumerate(inks) if b is not None and i not in readings]
-    label_crops = [_at_height(_crop(gray, inks[i], 3), _label_height(inks[i], line_h)) for i in labels]
-    for i, (text, conf) in zip(labels, engine.read_crops(label_crops, False)):
+    units = list(whole_ink)
+    label_crops = [_at_height(_crop(gray, b, 3), _label_height(b, line_h))
+                   for b in [inks[i] for i in labels] + [unit_ink[i] for i in units]]
+    read = engine.read_crops(label_crops, False)
+    for i, (text, conf) in zip(labels, read):
         readings[i] = CellReading(text, round(conf, 3))
+    for i, (text, conf) in zip(units, read[len(labels):]):
+        r = readings[i]
+        unit = re.sub(r"\s+", "", text)
+        if unit in UNITS:
+            readings[i] = CellReading(r.text + unit, min(r.confidence, round(conf, 3)),
+                                      tuple(a + unit for a in r.alternatives), True)
+        else:  # not a unit after all: the whole cell as text
+            inks[i] = whole_ink[i]
+            text, conf = engine.read_crops([_at_height(_crop(gray, inks[i], 3),
+                                                       _label_height(inks[i], line_h))], False)[0]
+            readings[i] = CellReading(text, round(conf, 3))
     flat = [readings.get(i, CellReading("", SURE)) for i in range(len(cells))]
     out, k = [], 0
     for t in tables:

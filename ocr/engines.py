@@ -31,7 +31,15 @@ import numpy as np
 # one thread per process, and pages run in parallel processes instead.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-LANGS = "chi_sim+eng"
+LANGS = "chi_sim+eng"  # both must be installed: eng reads the digit strips
+# Text and labels are read with chi_sim alone: measured on 8 scanned pages (clean,
+# scan, noise, blur) it was 38 % faster than chi_sim+eng and misread fewer
+# characters (7.8 % against 10.0 % lenient CER): with eng loaded, smudged CJK
+# glyphs come back as Latin words. chi_sim reads digits and ASCII as well.
+TEXT_LANG = "chi_sim"
+# Reports print dark on light; the strips are built dark on white. Tesseract's
+# per-line test for inverted text costs about a tenth of a page's time for nothing.
+NO_INVERT = "-c tessedit_do_invert=0"
 DIGITS = "0123456789.-"
 
 
@@ -96,7 +104,7 @@ class Tesseract:
         return out
 
     def read_page(self, gray: np.ndarray) -> list[Word]:
-        return self._words(gray, "--psm 6 -c preserve_interword_spaces=1", self.langs)
+        return self._words(gray, f"--psm 6 -c preserve_interword_spaces=1 {NO_INVERT}", TEXT_LANG)
 
     def read_crops(self, crops: list[np.ndarray], digits: bool) -> list[tuple[str, float]]:
         """All crops stacked into one strip, read by one psm 6 call (one call per
@@ -104,13 +112,13 @@ class Tesseract:
         from .strips import read_stacked
 
         if digits:
-            cfg, lang = f"--psm 6 -c tessedit_char_whitelist={DIGITS}", "eng"
-        else:  # labels are CJK: without eng, smudged glyphs are not read as Latin words
-            cfg, lang = "--psm 6", self.langs.split("+")[0]
+            cfg, lang = f"--psm 6 -c tessedit_char_whitelist={DIGITS} {NO_INVERT}", "eng"
+        else:
+            cfg, lang = f"--psm 6 {NO_INVERT}", TEXT_LANG
         return read_stacked(crops, lambda strip: self._words(strip, cfg, lang))
 
     def read_line(self, crop: np.ndarray) -> list[Word]:
-        return self._words(crop, "--psm 7", self.langs)
+        return self._words(crop, "--psm 7", TEXT_LANG)
 
     def orientation(self, gray: np.ndarray) -> tuple[int, float]:
         small = gray[::2, ::2]

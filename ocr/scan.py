@@ -21,7 +21,7 @@ import numpy as np
 
 from . import preprocess
 from .cells import read_cells
-from .strips import join_words
+from .strips import cjk_punctuation, join_words
 from .engines import Word, engine
 from .grid import find_grids, ruling_mask
 from .images import PageRef, load
@@ -103,7 +103,7 @@ def words_to_lines(words: list[Word]) -> list[Line]:
         by_line.setdefault(w.line, []).append(w)
     lines = []
     for ws in by_line.values():
-        text = join_words(ws)
+        text = cjk_punctuation(join_words(ws))
         conf = float(np.mean([w.confidence for w in ws]))
         cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
         if conf < 0.5 and cjk < 0.3 * len(text):

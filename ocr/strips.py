@@ -3,6 +3,7 @@ strip, give each word back to the crop whose slot it sits in."""
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 import numpy as np
@@ -46,6 +47,18 @@ def join_words(words: list[Word]) -> str:
             out += " "
         out += t
     return out
+
+
+_FULL_WIDTH = str.maketrans(",:;()!?", "，：；（）！？")
+_CJK_PUNCT = re.compile(r"(?<=[\u4e00-\u9fff）)])[,:;!?]|[,:;!?)](?=[\u4e00-\u9fff（(])"
+                        r"|(?<=[\u4e00-\u9fff])\)|\((?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])\(")
+
+
+def cjk_punctuation(text: str) -> str:
+    """Chinese text prints its punctuation full-width; Tesseract's chi_sim gives
+    back the ASCII forms (``,`` ``:`` ``(``). Next to a CJK character they are put
+    back as printed; between digits (``1,234``, ``10:30``) they stay."""
+    return _CJK_PUNCT.sub(lambda m: m.group().translate(_FULL_WIDTH), text)
 
 
 def read_stacked(crops: list[np.ndarray], read: Callable[[np.ndarray], list[Word]]) -> list[tuple[str, float]]:

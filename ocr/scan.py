@@ -1,8 +1,9 @@
 """Scanned pages: one page image in, one ``Page`` out — the OCR recipe.
 
     load → clean up (seal, flatten, denoise, straighten) → find ruled tables →
-    paint tables and rulings out → read the text (psm 6) → upright? (else turn
-    the page and start again) → text lines → read the table cells → Page
+    on its side? (ask OSD first) → paint tables and rulings out → read the text
+    (psm 6) → upright? (else turn the page and start again) → text lines → read
+    the table cells → Page
 
 ``ocr_page`` is a pure function of a picklable ``PageJob`` (it loads its own
 image and creates its engine by name), so pages run in this process, in a pool
@@ -147,13 +148,18 @@ def ocr_page(job: PageJob) -> PageResult:
         tables = [(min(c.box[0] for c in g), min(c.box[1] for c in g),
                    max(c.box[2] for c in g), max(c.box[3] for c in g)) for g in grids]
         t = _timed(timings, "grid", t)
-        words = eng.read_page(text_image(prep.gray, prep.binary, dpi, tables))
-        t = _timed(timings, "text", t)
-        if turned or (_mean_conf(words) >= LOW_TEXT_CONFIDENCE and len(words) >= 3) or (not words and grids):
-            break
+        on_side = not turned and preprocess.sideways_ratio(prep.binary) < preprocess.SIDEWAYS
+        if not on_side:
+            words = eng.read_page(text_image(prep.gray, prep.binary, dpi, tables))
+            t = _timed(timings, "text", t)
+            if turned or (_mean_conf(words) >= LOW_TEXT_CONFIDENCE and len(words) >= 3) or (not words and grids):
+                break
         rotate, conf = eng.orientation(prep.gray)
         t = _timed(timings, "orientation", t)
         if rotate == 0 or conf < OSD_MIN_CONFIDENCE:
+            if on_side:  # looked turned, but OSD cannot say how: read it as it lies
+                words = eng.read_page(text_image(prep.gray, prep.binary, dpi, tables))
+                t = _timed(timings, "text", t)
             break
         turned = rotate
         img = preprocess.rotate_quarter(img, rotate)

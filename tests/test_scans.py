@@ -187,3 +187,11 @@ def test_decompression_bomb_is_refused(tmp_path):
     Image.new("1", (15000, 15000), 1).save(p)  # 225 megapixels of white, a few kB on disk
     with pytest.raises(ReadError, match="decompression bomb"):
         open_image(str(p))
+
+
+def test_a_page_on_its_side_is_told_before_any_ocr():
+    img, dpi = load(PageRef(SCANS / "2024_dongwu_town_seal_p1.png", 0, "image"))
+    upright = preprocess.prepare(img, dpi).binary
+    turned = preprocess.prepare(preprocess.rotate_quarter(img, 90), dpi).binary
+    assert preprocess.sideways_ratio(upright) > 0.8  # (a wrong "on its side" costs one OSD call, no more)
+    assert preprocess.sideways_ratio(turned) < preprocess.SIDEWAYS

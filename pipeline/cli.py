@@ -288,12 +288,20 @@ def correct_cmd(doc: str = typer.Argument(..., help="doc_id (or a unique prefix)
 
     from .verify import correct
 
+    from .lock import BatchLock, LockHeld
+
     if not Path(db).exists():
         err.print(f"reportdb: {db}: no such database (run 'reportdb ingest' first)")
         raise typer.Exit(2)
     try:
+        lock = BatchLock(db).acquire()  # a correction writes: not while a batch owns the file
+    except (LockHeld, OSError) as exc:
+        err.print(f"reportdb: {exc}; correct again when it has finished")
+        raise typer.Exit(2)
+    try:
         con = connect(db)
     except duckdb.IOException as exc:
+        lock.release()
         err.print(f"reportdb: {db}: {str(exc).splitlines()[0]}")
         raise typer.Exit(2)
     try:
@@ -303,9 +311,12 @@ def correct_cmd(doc: str = typer.Argument(..., help="doc_id (or a unique prefix)
         raise typer.Exit(1)
     finally:
         con.close()
+        lock.release()
     style = _STYLE.get(res.status, "")
     out.print(Text.assemble(f"correction #{res.correction_id} recorded; {res.doc_id} is now ",
                             (res.status, style), f" ({res.checks_failed} identities failing)"))
+
+
 class ExportFormat(str, Enum):
     parquet = "parquet"
     csv = "csv"

@@ -210,3 +210,16 @@ def test_orphaned_correction_is_reported_not_dropped(db, tmp_path):
     assert con.execute("SELECT count(*) FROM corrections").fetchone()[0] == 1
     assert con.execute("SELECT count(*) FROM flags WHERE flag = 'correction_orphaned'").fetchone()[0] == 1
     con.close()
+
+
+def test_no_correction_while_a_batch_owns_the_database(db, tmp_path):
+    from pipeline.lock import BatchLock
+
+    path = str(tmp_path / "l.duckdb")
+    shutil.copy(db[0], path)
+    with BatchLock(path):
+        res = runner.invoke(app, ["correct", db[1], *_typo_cell(), "15", "--by", "x", "--db", path])
+    assert res.exit_code == 2 and "another batch is running" in res.output
+    con = duckdb.connect(path, read_only=True)
+    assert con.execute("SELECT count(*) FROM corrections").fetchone()[0] == 0
+    con.close()

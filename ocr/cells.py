@@ -355,7 +355,7 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
                 [_crop(gray, inks[i], 4) for i in values], True)])
         by_glyph = glyph_vote(sets, glyphs, glyph_near)
         whole = [[t if _DIGITS.search(t) or t == "-" else "" for t in r] for r in sets]
-        for i, (text, share, alts), spelled in zip(values, vote(whole, near), by_glyph):
+        for n, (i, (text, share, alts), spelled) in enumerate(zip(values, vote(whole, near), by_glyph)):
             if spelled is not None and _DIGITS.search(spelled[0]):
                 g_text, g_share = spelled
                 if g_text == text:
@@ -363,7 +363,7 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
                 else:
                     alts = (text, *alts) if text else alts
                     text, share = g_text, g_share
-            if text and _minus_lost(binary, boxes[values.index(i)], text):
+            if text and _minus_lost(binary, boxes[n], text):
                 # the flat first glyph is a minus sign the digit readings dropped: told by
                 # shape alone, so never sure (unless the identities vouch, it is reviewed)
                 text, alts, share = "-" + text, (text, *alts), min(share, LOW - 0.01)

@@ -11,11 +11,13 @@ metadata is often a default 72 dpi) and from the file's metadata otherwise.
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
@@ -193,10 +195,14 @@ REVIEW_WIDTH = 1400  # px: enough to read a cell beside its box on a screen
 
 
 def review_image(jpeg: bytes, page_width: float, max_width: int = REVIEW_WIDTH) -> tuple[bytes, int, int, float]:
-    """A page image scaled down for review: (JPEG, width, height, scale), where a
-    box in the page's own pixels times ``scale`` lands on this image."""
-    import cv2
-
+    """A page image for review, at most ``max_width`` wide: (JPEG, width, height,
+    scale), where a box in the page's own pixels times ``scale`` lands on this
+    image. One already small enough (the OCR worker scales it when no full-size
+    image is wanted) is passed on as it is, without decoding."""
+    with Image.open(io.BytesIO(jpeg)) as im:
+        width, height = im.size
+    if width <= max_width:
+        return jpeg, width, height, width / max(1.0, page_width)
     img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
     f = min(1.0, max_width / img.shape[1])
     if f < 1.0:

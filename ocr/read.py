@@ -32,6 +32,7 @@ class OcrOptions:
     engine: str = "tesseract"
     enabled: bool = True
     keep_images: bool = False
+    image_width: int | None = None  # kept images at most this wide (None: as cleaned)
     map: Callable[[Callable, Iterable], Iterable] = map
 
 
@@ -73,7 +74,8 @@ def ocr_pages(refs: list[tuple[int, PageRef]], options: OcrOptions) -> tuple[lis
     """Run the OCR page jobs; pages, kept images, summed timings, seconds per page."""
     from .scan import PageJob, ocr_page
 
-    jobs = [PageJob(ref, number, options.engine, options.keep_images) for number, ref in refs]
+    jobs = [PageJob(ref, number, options.engine, options.keep_images, options.image_width)
+            for number, ref in refs]
     pages, images, timings, per_page = [], {}, {}, {}
     for res in options.map(ocr_page, jobs):
         pages.append(res.page)

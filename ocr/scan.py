@@ -38,6 +38,7 @@ class PageJob:
     number: int
     engine: str = "tesseract"
     keep_image: bool = False
+    image_width: int | None = None  # the kept image at most this wide (None: as cleaned)
 
 
 @dataclass
@@ -180,6 +181,10 @@ def ocr_page(job: PageJob) -> PageResult:
     page = Page(job.number, lines, "ocr", float(w), float(h), out_grids, dpi, tuple(notes))
     image = None
     if job.keep_image:
-        ok, buf = cv2.imencode(".jpg", prep.gray, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        kept = prep.gray
+        if job.image_width and w > job.image_width:  # scaled here, once, not re-encoded later
+            kept = cv2.resize(kept, (job.image_width, int(round(h * job.image_width / w))),
+                              interpolation=cv2.INTER_AREA)
+        ok, buf = cv2.imencode(".jpg", kept, [cv2.IMWRITE_JPEG_QUALITY, 85 if kept is prep.gray else 75])
         image = buf.tobytes()
     return PageResult(page, timings, image, dpi)

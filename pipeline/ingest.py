@@ -20,7 +20,7 @@ from typing import Callable, Iterable
 from extract.document import extract
 from extract.model import Extraction, NotAReport
 from ocr.errors import ReadError
-from ocr.images import group_page_sets, review_image
+from ocr.images import REVIEW_WIDTH, group_page_sets, review_image
 from ocr.read import SUPPORTED_SUFFIXES, OcrOptions, read_source
 from warehouse import load as wl
 from warehouse.schema import connect
@@ -162,7 +162,9 @@ def process(job: FileJob, page_map: Callable = map) -> Processed:
     """Read and extract one document. Never raises for a bad file. ``page_map``
     runs its OCR page jobs (a process pool's ``map`` to use every core)."""
     out = Processed(job.path, job.sha256)
-    options = OcrOptions(engine=job.engine, keep_images=True, map=page_map)
+    # page images are kept for review at review size; full size only for a searchable PDF
+    options = OcrOptions(engine=job.engine, keep_images=True, map=page_map,
+                         image_width=None if job.searchable_dir else REVIEW_WIDTH)
     try:
         source = read_source(job.path, [Path(p) for p in job.parts] or None, options)
     except ReadError as exc:

@@ -100,6 +100,37 @@ def value_columns(spec: TableSpec, paths: list[list[str]]) -> list[Leaf]:
     return leaves
 
 
+def infer_columns(spec: TableSpec, paths: list[list[str]], leaves: list[Leaf]) -> list[Leaf] | None:
+    """The value columns of a ruled grid whose header lost a few labels to OCR
+    (``尚未审结`` read as ``结``): when the columns read are in the official order
+    and each gap between two of them holds exactly as many headed grid columns
+    as official columns are missing there, the gap's columns are those, in order.
+    Anything less certain (a gap of the wrong width, a missing first column,
+    columns out of order) gives None and the caller flags the header."""
+    canon = canonical_leaves(spec)
+    keys = [(lf.row_key, lf.col_key) for lf in canon]
+    try:
+        pos = [keys.index((lf.row_key, lf.col_key)) for lf in leaves]
+    except ValueError:
+        return None
+    if pos[0] != 0 or pos != sorted(set(pos)):
+        return None
+    bounds = [lf.column for lf in leaves] + [len(paths)]
+    stops = pos + [len(canon)]
+    out: list[Leaf] = []
+    for k, lf in enumerate(leaves):
+        out.append(lf)
+        missing = canon[stops[k] + 1:stops[k + 1]]
+        if not missing:
+            continue
+        gap = [c for c in range(bounds[k] + 1, bounds[k + 1])
+               if paths[c] and paths[c] != paths[c - 1]]  # one merged header spans several columns
+        if len(gap) != len(missing):
+            return None
+        out.extend(Leaf(c, m.row_key, m.col_key, " › ".join(paths[c])) for c, m in zip(gap, missing))
+    return out
+
+
 def canonical_leaves(spec: TableSpec) -> list[Leaf]:
     if spec.key == "appeals":
         return [Leaf(-1, r.key, c.key, f"{r.label} › {c.label}") for r in spec.rows for c in spec.cols]
@@ -198,7 +229,16 @@ def _map_matrix(spec: TableSpec, rows: list[TableRow], col: _Collector) -> None:
     leaves_by_grid: dict[int | None, list[Leaf]] = {}
     header = rows[:first]
     expected = len(canonical_leaves(spec))
-    leaves = value_columns(spec, header_paths(header))
+    paths = header_paths(header)
+    leaves = value_columns(spec, paths)
+    if 0 < len(leaves) < expected and rows and rows[0].grid is not None:
+        inferred = infer_columns(spec, paths, leaves)
+        if inferred is not None:
+            named = [lf.header.split(" › ")[-1] for lf in inferred if lf not in leaves]
+            col.flag("header_inferred", "columns",
+                     f"{len(named)} column header(s) unreadable ({', '.join(repr(n) for n in named)}); "
+                     "placed by the official column order between the columns read", "info")
+            leaves = inferred
     if len(leaves) != expected:
         if header:
             col.flag("header_unrecognised", "columns",

@@ -35,6 +35,8 @@ LOW = 0.75           # below this share of votes a value is marked unsure
 READINGS = ((48, 1.2), (34, 0.0))  # (glyph height px, blur px) of the two digit readings
 GLYPH_THRESHOLD = 0.12  # mean difference under which two glyph images are the same glyph
 LABEL_HEIGHT = 30    # px: label glyphs are read at this height (CJK needs no more)
+LABEL_HEIGHT_AGAIN = 44  # px: unsure labels are read again with glyphs this high
+LABEL_UNSURE = 0.45  # a label read below this (its least sure word) is read again
 _DIGITS = re.compile(r"\d")
 
 
@@ -293,22 +295,38 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
     """Read every cell of a page's tables (see the module docstring)."""
     cells = [c for t in tables for c in t]
     inks = [ink_box(binary, c.box, dpi) for c in cells]
-    faint = set()
-    for i, c in enumerate(cells):
-        mask = faint_ink(gray, c.box, dpi) if inks[i] is None else None
-        if mask is not None:
-            if not faint:
-                binary = binary.copy()  # the page's own image stays as it was
-            m = max(3, int(0.012 * dpi))
-            region = binary[c.box[1] + m:c.box[3] - m, c.box[0] + m:c.box[2] - m]
-            np.maximum(region, mask, out=region)
-            inks[i] = ink_box(binary, c.box, dpi)
-            if inks[i] is not None:
-                faint.add(i)
+    faint: set[int] = set()
+    own = [binary]  # the page's own image stays as it was: faint ink goes into a copy
+
+    def add_faint(i: int) -> None:
+        mask = faint_ink(gray, cells[i].box, dpi)
+        if mask is None:
+            return
+        if own[0] is binary:
+            own[0] = binary.copy()
+        m = max(3, int(0.012 * dpi))
+        c = cells[i]
+        region = own[0][c.box[1] + m:c.box[3] - m, c.box[0] + m:c.box[2] - m]
+        np.maximum(region, mask, out=region)
+        found = ink_box(own[0], c.box, dpi)
+        if found is not None:
+            inks[i] = found
+            faint.add(i)
+
+    for i in range(len(cells)):
+        if inks[i] is None:
+            add_faint(i)
     heights = [b[3] - b[1] for b in inks if b is not None and (b[3] - b[1]) >= 0.05 * dpi]  # glyphs, not dashes
     line_h = float(np.median(heights)) if heights else dpi * 0.12
     small = [h for h in heights if h <= 1.5 * line_h]  # one-line cells; dashes stay out of it
     line_h = float(np.median(small)) if small else line_h
+    # flat ink that is not a whole dash: the pieces of a light dash the threshold
+    # broke up (read as digits they come back as 2 or 7); no digit is that flat
+    for i, b in enumerate(inks):
+        if (b is not None and i not in faint and b[3] - b[1] < 0.35 * line_h
+                and not is_dash(own[0], b, line_h)):
+            add_faint(i)
+    binary = own[0]
     values = [i for i, b in enumerate(inks) if b is not None and looks_numeric(binary, b, line_h)]
     # measured again against the digits themselves: a unit glyph (元, 万) printed
     # after the number is wider than any digit and sends the cell to the labels
@@ -380,6 +398,16 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
     label_crops = [_at_height(_crop(gray, b, 3), _label_height(b, line_h))
                    for b in [inks[i] for i in labels] + [unit_ink[i] for i in units]]
     read = engine.read_crops(label_crops, False)
+    # labels the strip read unsurely (a word at confidence 0, an empty reading) are
+    # read once more together, larger: a garbled label loses its whole row downstream
+    unsure = [n for n, (text, conf) in enumerate(read[:len(labels)]) if conf < LABEL_UNSURE]
+    if unsure:
+        again = engine.read_crops([_at_height(_crop(gray, inks[labels[n]], 4),
+                                              _label_height(inks[labels[n]], line_h, LABEL_HEIGHT_AGAIN))
+                                   for n in unsure], False)
+        for n, (text, conf) in zip(unsure, again):
+            if text and conf > read[n][1]:
+                read[n] = (text, conf)
     for i, (text, conf) in zip(labels, read):
         readings[i] = CellReading(text, round(conf, 3))
     for i, (text, conf) in zip(units, read[len(labels):]):
@@ -401,7 +429,10 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
     return out
 
 
-def _label_height(ink: Box, line_h: float) -> int:
+def _label_height(ink: Box, line_h: float, glyph: int = 0) -> int:
     """Labels are read with glyphs about ``LABEL_HEIGHT`` px high (never enlarged):
-    CJK needs no more, and a smaller strip is a faster call."""
+    CJK needs no more, and a smaller strip is a faster call. The second reading of
+    an unsure label asks for ``glyph`` px and may enlarge."""
+    if glyph:
+        return max(8, int(round(glyph / max(1.0, line_h) * (ink[3] - ink[1]))))
     return max(8, int(round(min(1.0, LABEL_HEIGHT / max(1.0, line_h)) * (ink[3] - ink[1]))))

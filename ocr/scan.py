@@ -174,7 +174,7 @@ def ocr_page(job: PageJob) -> PageResult:
     words = reread_unsure(words, prep.gray, eng)
     t = _timed(timings, "reread", t)
     lines = words_to_lines(words)
-    readings = read_cells(prep.gray, prep.binary, grids, dpi, eng)
+    readings = read_cells(prep.gray, prep.ink, grids, dpi, eng)
     out_grids = [_grid(job.number, cells, rs) for cells, rs in zip(grids, readings)]
     t = _timed(timings, "cells", t)
     h, w = prep.gray.shape

@@ -91,3 +91,47 @@ def test_zeros_read_alike_are_vouched_for_when_the_sum_rules_out_the_rest():
     cells = _row({c: ("0", 0.8, ("8",)) for c in COLS[:-1]} | {"total": ("0", 0.99, ())})
     flags = unsure_cells(GOV2021, cells)
     assert {f.flag for f in flags} == {"confirmed_by_identity"} and len(flags) == 6
+
+
+# --------------------------------------------------- headers that lost a label
+
+def _appeals_grid(pending_label: str, last_value: str = "4") -> list:
+    from extract.layout import TableRow
+    leaves = ["结果维持", "结果纠正", "其他结果", pending_label, "总计"]
+    rows = [
+        ["行政复议"] * 5 + ["行政诉讼"] * 10,
+        leaves + ["未经复议直接起诉"] * 5 + ["复议后起诉"] * 5,
+        [""] * 5 + leaves + leaves,
+        ["3", "3", "0", "3", "9", "2", "0", "3", "0", "5", "1", "3", "0", "0", last_value],
+    ]
+    # merged cells expanded as grid_rows does: the row-spanning leaves of 行政复议
+    # fill the third header row too
+    rows[2][:5] = leaves
+    return [TableRow(tuple(r), 3, grid=0) for r in rows]
+
+
+def test_a_header_label_lost_to_ocr_is_placed_by_the_official_order():
+    # regression (bench noise kind, d05_2019): 尚未审结 printed on two lines was read
+    # as '结' under both 行政复议 and 未经复议直接起诉; the whole table was lost
+    from extract.tables import map_table
+    spec = load_spec()["gov2019"].tables["appeals"]
+    mapped = map_table(spec, _appeals_grid("结"), "ocr")
+    got = {(c.row_key, c.col_key): c.raw for c in mapped.cells}
+    assert got[("review", "pending")] == "3" and got[("suit_direct", "pending")] == "0"
+    assert got[("suit_after_review", "total")] == "4" and len(got) == 15
+    flags = {f.flag: f for f in mapped.flags}
+    assert flags["header_inferred"].severity == "info" and "'结'" in flags["header_inferred"].detail
+    assert "header_unrecognised" not in flags
+
+
+def test_a_header_inference_needs_the_gap_to_fit():
+    # the unreadable label is the last of the table and no column follows it: the
+    # gap has no headed column, nothing is inferred, the header is flagged
+    from extract.layout import TableRow
+    from extract.tables import map_table
+    spec = load_spec()["gov2019"].tables["appeals"]
+    rows = _appeals_grid("尚未审结")
+    rows = [TableRow(r.cells[:14], r.page, grid=0) for r in rows]
+    mapped = map_table(spec, rows, "ocr")
+    assert "header_inferred" not in {f.flag for f in mapped.flags}
+    assert "header_unrecognised" in {f.flag for f in mapped.flags}

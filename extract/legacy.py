@@ -31,7 +31,8 @@ Keys, chosen so that the same indicator gets the same key across reports:
 
 A row with no unit and no value (``一、主动公开情况``) is a group heading, not a
 cell. A row with a unit and a blank value is a cell with value NULL, flagged
-``blank_cells`` like a blank cell of the national tables; ``—`` and ``无`` are 0.
+``blank_cells`` (one flag per cell, scoped to it, so a correction clears it);
+``—`` and ``无`` are 0, as in the national tables.
 
 Identities: the annex cannot be checked like the national tables. Two identities
 are safe where the annex prints the parent and exactly these parts, and are
@@ -63,7 +64,8 @@ _VALUE_HEADS = (  # (pattern on the squashed header, col_key), first match wins
 )
 
 _ENUM = re.compile(r"^(?:(?P<l1>[一二三四五六七八九十]+[、.])|(?P<l2>\([一二三四五六七八九十]+\)[、.]?)"
-                   r"|(?P<l3>\d+[、.](?!\d))|(?P<l4>\(\d+\)[、.]?)|(?P<l5>[①-⑳]))")
+                   r"|(?P<l3>\d+[、.](?!\d))|(?P<l4>\(\d+\)[、.]?))")
+_CIRCLED = re.compile(r"^\s*[①-⑳]")  # level 5; NFKC would fold ⑤ to a bare 5, so tested first
 _OF_WHICH = re.compile(r"^其中[:：]?")
 _BRACKETS = re.compile(r"\([^()]*\)")
 
@@ -139,7 +141,7 @@ def is_annex(block: Block) -> bool:
 
 def clean_name(text: str) -> str:
     """An indicator's printed name → the name used in ``row_key`` (module docstring)."""
-    t = _squash(text)
+    t = _squash(_CIRCLED.sub("", text))
     t = _OF_WHICH.sub("", t)
     t = _ENUM.sub("", t, count=1)
     t = _OF_WHICH.sub("", t)
@@ -150,13 +152,15 @@ def clean_name(text: str) -> str:
 
 def _level(text: str) -> tuple[float | None, bool]:
     """(level from the enumerator or None, whether the row is a 其中 row)."""
+    if _CIRCLED.match(text):
+        return 5.0, False
     t = _squash(text)
     if _OF_WHICH.match(t):
         return None, True
     m = _ENUM.match(t)
     if not m:
         return None, False
-    return float(next(i for i, g in enumerate(("l1", "l2", "l3", "l4", "l5"), 1) if m.group(g))), False
+    return float(next(i for i, g in enumerate(("l1", "l2", "l3", "l4"), 1) if m.group(g))), False
 
 
 def _bracket_unit(text: str) -> str | None:
@@ -259,15 +263,14 @@ def map_annex(rows: list[TableRow], origin: str) -> Annex:
                 out.flags.append(_flag("approximate_cell", scope, f"printed {raw!r}"))
     if not out.cells:
         out.flags.append(_flag("table_missing", "all", "no value of the annex could be read"))
-    if blanks:
-        out.flags.append(_flag("blank_cells", "cells",
-                               f"{len(blanks)} blank (NULL, not 0): " + ", ".join(blanks)))
+    for scope in blanks:  # one flag per cell, so that a person's correction of it clears it
+        out.flags.append(_flag("blank_cells", scope, "printed blank: NULL, not 0"))
     return out
 
 
 def _unique(row_key: str, label: str, stack: list[_Node], taken: set[str], out: Annex) -> str:
-    noted = "/".join([n.name for n in stack[:-1]] + [_squash(_OF_WHICH.sub("", _ENUM.sub(
-        "", _squash(label), count=1))).replace("/", "／")])
+    printed = _ENUM.sub("", _squash(_CIRCLED.sub("", label)), count=1)
+    noted = "/".join([n.name for n in stack[:-1]] + [_OF_WHICH.sub("", printed).replace("/", "／")])
     key, n = noted, 2
     while key in taken:
         key, n = f"{noted}#{n}", n + 1

@@ -58,7 +58,10 @@ def _legacy_tables(source: Source, tables: list[layout.Block],
             flags.append(Flag("unrecognised_table", f"page={b.page}",
                               f"a table of {len(b.rows)} rows is not a statistics annex"))
     for rows in groups:
-        annex = legacy.map_annex(rows, _origin(source, rows))
+        origin = _origin(source, rows)
+        annex = legacy.map_annex(rows, origin)
+        if origin in ("ocr", "mixed"):
+            annex = legacy.verify_names(annex)
         cells.extend(annex.cells)
         flags.extend(annex.flags)
     flags.extend(legacy.unsure_cells(cells))

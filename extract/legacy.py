@@ -280,6 +280,80 @@ def _unique(row_key: str, label: str, stack: list[_Node], taken: set[str], out: 
     return key
 
 
+# --------------------------------------------------------------- OCR'd names
+
+# The indicator names of the 2014 national set and common provincial ones, in
+# their cleaned form: an OCR'd name is checked against them (``verify_names``).
+KNOWN_NAMES = frozenset((
+    "主动公开情况", "主动公开政府信息数", "主动公开规范性文件数", "制发规范性文件总数",
+    "通过不同渠道和方式公开政府信息的情况", "政府公报公开政府信息数", "政府网站公开政府信息数",
+    "政务微博公开政府信息数", "政务微信公开政府信息数", "其他方式公开政府信息数", "回应解读情况",
+    "回应公众关注热点或重大舆情数", "通过不同渠道和方式回应解读的情况", "参加或举办新闻发布会总次数",
+    "主要负责同志参加新闻发布会次数", "政府网站在线访谈次数", "主要负责同志参加政府网站在线访谈次数",
+    "政策解读稿件发布数", "微博微信回应事件数", "其他方式回应事件数", "依申请公开情况", "收到申请数",
+    "当面申请数", "传真申请数", "网络申请数", "信函申请数", "申请办结数", "按时办结数", "延期办结数",
+    "申请答复数", "属于已主动公开范围数", "同意公开答复数", "同意部分公开答复数", "不同意公开答复数",
+    "涉及国家秘密", "涉及商业秘密", "涉及个人隐私", "危及国家安全、公共安全、经济安全和社会稳定",
+    "不是《条例》所指政府信息", "法律法规规定的其他情形", "不属于本行政机关公开数", "申请信息不存在数",
+    "告知作出更改补充数", "告知通过其他途径办理数", "行政复议数量", "维持具体行政行为数", "被依法纠错数",
+    "其他情形数", "行政诉讼数量", "维持具体行政行为或者驳回原告诉讼请求数", "举报投诉数量",
+    "依申请公开信息收取的费用", "机构建设和保障经费情况", "政府信息公开工作专门机构数",
+    "设置政府信息公开查阅点数", "从事政府信息公开工作人员数", "专职人员数", "兼职人员数",
+    "政府信息公开专项经费", "政府信息公开会议和培训情况", "召开政府信息公开工作会议或专题会议数",
+    "举办各类培训班数", "接受培训人员数",
+    # 定西-style wording (domain notes §1c: 免予公开范围)
+    "受理申请总数", "已答复申请数", "同意公开数", "同意部分公开数", "免予公开数", "信息不存在数",
+    "非本机关信息数", "政府网站公开数", "政府公报公开期数", "收费及复议诉讼情况", "收取费用",
+    "行政复议数", "行政诉讼数", "举报投诉数", "工作保障情况", "工作人员数", "培训人次",
+))
+
+
+def verify_names(annex: Annex) -> Annex:
+    """OCR'd indicator names, whose misreadings would change a key silently: a name
+    one or two glyphs from exactly one known name takes that name
+    (``indicator_name_matched``, info, the reading kept in the detail); a name
+    close to none is kept as read and flagged ``indicator_unverified``."""
+    from rapidfuzz import fuzz
+
+    renamed: dict[str, str] = {}
+    for c in annex.cells:
+        for part in c.row_key.split("/"):
+            if part in KNOWN_NAMES or part in renamed:
+                continue
+            scored = sorted(((fuzz.ratio(part, k), k) for k in KNOWN_NAMES), reverse=True)
+            best = scored[0]
+            unique = len(scored) < 2 or scored[1][0] < best[0] - 5
+            renamed[part] = best[1] if best[0] >= 75 and unique else part
+    out = Annex(flags=list(annex.flags))
+    told: set[str] = set()
+    for c in annex.cells:
+        parts = c.row_key.split("/")
+        key = "/".join(renamed.get(p, p) for p in parts)
+        for p in parts:
+            if p in told or p in KNOWN_NAMES:
+                continue
+            told.add(p)
+            if renamed.get(p, p) != p:
+                out.flags.append(_flag("indicator_name_matched", key,
+                                       f"OCR read {p!r}; taken as the known indicator {renamed[p]!r}", "info"))
+            else:
+                out.flags.append(_flag("indicator_unverified", key,
+                                       f"OCR read the indicator name {p!r}, which matches no known name"))
+        out.cells.append(Cell(c.table_key, key, *[getattr(c, f) for f in (
+            "col_key", "value", "raw", "unit", "page", "bbox", "confidence", "origin", "alternatives")]))
+    old_to_new = {c.row_key: n.row_key for c, n in zip(annex.cells, out.cells)}
+    out.flags = [Flag(f.flag, _rescope(f.scope, old_to_new), f.detail, f.severity) for f in out.flags]
+    return out
+
+
+def _rescope(scope: str, keys: dict[str, str]) -> str:
+    for old, new in keys.items():
+        prefix = f"{TABLE}:{old}/"
+        if old != new and scope.startswith(prefix):
+            return f"{TABLE}:{new}/" + scope[len(prefix):]
+    return scope
+
+
 # --------------------------------------------------------------- identities
 
 # (check_key, parent name, the exact set of parts, each by the start of its name)

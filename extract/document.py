@@ -1,7 +1,8 @@
 """One document through the extraction stage — the recipe, top to bottom:
 
 pages → furniture stripped → blocks (paragraphs, headings, tables) → metadata →
-format from the printed labels → tables mapped to canonical cells → identities
+format from the printed labels → tables mapped to canonical cells (a pre-2019
+report's statistics annex to ``legacy_stats``, ``extract.legacy``) → identities
 checked → narrative mentions → an ``Extraction``.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from ocr.model import Source
 
-from . import layout
+from . import layout, legacy
 from .checks import evaluate
 from .mentions import mentions
 from .metadata import read_metadata, signature
@@ -41,6 +42,32 @@ def _origin(source: Source, rows: list[TableRow]) -> str:
     return kinds.pop() if len(kinds) == 1 else "mixed"
 
 
+def _legacy_tables(source: Source, tables: list[layout.Block],
+                   flags: list[Flag]) -> tuple[list, list]:
+    """A pre-2019 report's annex tables as ``legacy_stats`` cells (``extract.legacy``);
+    a table printed after an annex without a header of its own continues it;
+    any other table is flagged, as in the national formats."""
+    cells, annex_rows, groups = [], None, []
+    for b in tables:
+        if legacy.is_annex(b):
+            annex_rows = list(b.rows)
+            groups.append(annex_rows)
+        elif annex_rows is not None and legacy.find_header(b.rows) is None and len(b.rows[0].cells) > 1:
+            annex_rows.extend(b.rows)
+        else:
+            flags.append(Flag("unrecognised_table", f"page={b.page}",
+                              f"a table of {len(b.rows)} rows is not a statistics annex"))
+    for rows in groups:
+        origin = _origin(source, rows)
+        annex = legacy.map_annex(rows, origin)
+        if origin in ("ocr", "mixed"):
+            annex = legacy.verify_names(annex)
+        cells.extend(annex.cells)
+        flags.extend(annex.flags)
+    flags.extend(legacy.unsure_cells(cells))
+    return cells, legacy.evaluate(cells)
+
+
 def extract(source: Source) -> Extraction:
     """Everything reportdb reads from one source. Raises ``NotAReport``."""
     ocr_pages = [p.number for p in source.pages if p.source == "needs_ocr"]
@@ -60,8 +87,10 @@ def extract(source: Source) -> Extraction:
     flags: list[Flag] = []
     fmt_key = evidence.format
     expected = expected_format(meta.year)
+    annexes = [b for b in tables if legacy.is_annex(b)]
+    if fmt_key is None and (annexes or expected == "legacy"):
+        fmt_key = "legacy"  # a pre-2019 report: its tables are read as annexes below
     if fmt_key is None:
-        fmt_key = expected if expected == "legacy" else None
         if tables or expected in FORMATS:
             flags.append(Flag("format_unknown", "document",
                               "no label of a national table format was found"))
@@ -107,6 +136,8 @@ def extract(source: Source) -> Extraction:
             flags.extend(chosen)
             flags.extend(unsure_cells(fmt, cells))
         checks = evaluate(fmt, cells)
+    elif fmt_key == "legacy":
+        cells, checks = _legacy_tables(source, tables, flags)
 
     paragraphs = [Paragraph(seq=i, section=b.section, page=b.page, text=b.text, kind=b.kind)
                   for i, b in enumerate(x for x in blocks if x.kind != "table")]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from extract import legacy
 from extract.checks import evaluate
 from extract.model import Cell
 from extract.numbers import parse_cell
@@ -49,7 +50,7 @@ def refresh(con: duckdb.DuckDBPyConnection, doc_id: str) -> Outcome:
     fmt = con.execute("SELECT format FROM documents WHERE doc_id = ?", [doc_id]).fetchone()[0]
     cells = corrected_cells(con, doc_id)
     spec = load_spec().get(fmt or "")
-    checks = evaluate(spec, cells) if spec else []
+    checks = evaluate(spec, cells) if spec else legacy.evaluate(cells) if fmt == "legacy" else []
     corrected = {f"{c.table_key}:{c.row_key}/{c.col_key}" for c in cells if c.origin == "correction"}
     open_flags = [s for (s,) in con.execute(
         "SELECT scope FROM flags WHERE doc_id = ? AND severity = 'review' AND flag <> ?",

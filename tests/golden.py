@@ -25,9 +25,11 @@ def stored(con: duckdb.DuckDBPyConnection, source: str) -> dict:
                          "AND NOT ok ORDER BY 1", [doc_id]).fetchall()
     paras = [r[0] for r in con.execute("SELECT text FROM paragraphs WHERE doc_id = ?",
                                        [doc_id]).fetchall()]
+    units = dict(((t, r, c), u) for t, r, c, u in con.execute(
+        "SELECT table_key, row_key, col_key, unit FROM cells WHERE doc_id = ?", [doc_id]).fetchall())
     return {"doc_id": doc_id, "title": doc[1], "agency": doc[2], "year": doc[3], "format": doc[4],
             "status": doc[5], "cells": cells, "mentions": mentions,
-            "failed_checks": [f[0] for f in failed], "paragraphs": paras}
+            "failed_checks": [f[0] for f in failed], "paragraphs": paras, "units": units}
 
 
 def compare(truth: dict, got: dict) -> list[str]:
@@ -48,6 +50,10 @@ def compare(truth: dict, got: dict) -> list[str]:
             diffs.append(f"cell {k} not in truth (got {have[k]})")
         elif want[k][0] != have[k][0] or want[k][1] != have[k][1]:
             diffs.append(f"cell {k}: expected {want[k]}, got {have[k]}")
+    for c in truth["cells"]:  # units, where the truth states them (the legacy samples do)
+        k = (c["table"], c["row"], c["col"])
+        if "unit" in c and k in have and c["unit"] != got["units"].get(k):
+            diffs.append(f"cell {k}: unit expected {c['unit']!r}, got {got['units'].get(k)!r}")
     wm = [(m["value"], m["unit"], m["qualifier"]) for m in truth["mentions"]]
     if wm != [tuple(m) for m in got["mentions"]]:
         diffs.append(f"mentions: expected {wm}, got {got['mentions']}")

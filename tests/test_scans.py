@@ -85,6 +85,24 @@ def test_scan_values_against_truth(db, truth_path):
     assert page_sources == {"ocr"}
 
 
+def test_scan_keeps_gov2019_sign_and_amount_unit(db):
+    """本年增/减 read with its minus sign and 采购总金额 with its unit 元 through OCR
+    (the text and PDF paths: tests/test_legacy.py)."""
+    truth = {(c["row"], c["col"]): c for c in load_truth(SCANS / "2019_xihu_gov2019_rotated.truth.json")["cells"]
+             if c["table"] == "proactive"}
+    con = duckdb.connect(db[0], read_only=True)
+    doc_id = _doc(con, "xihu_gov2019_rotated")[0]
+    got = {(r, c): (v, raw, u) for r, c, v, raw, u in con.execute(
+        "SELECT row_key, col_key, value, raw, unit FROM cells WHERE doc_id = ? AND table_key = 'proactive'",
+        [doc_id]).fetchall()}
+    negative = [k for k, c in truth.items() if k[1] == "change" and c["value"] < 0]
+    assert negative
+    for k in negative:
+        assert got[k][0] == truth[k]["value"] < 0, (k, got[k])
+    amount = truth[("procurement", "amount")]
+    assert got[("procurement", "amount")] == (amount["value"], amount["raw"], "元")
+
+
 def test_cells_keep_page_box_and_confidence(db):
     con = duckdb.connect(db[0], read_only=True)
     rows = con.execute("SELECT page, bbox, confidence FROM cells").fetchall()

@@ -105,6 +105,17 @@ SELECT a.agency, a.region_code, a.province, a.year, a.carried_out,
 FROM r a JOIN r b
   ON b.agency = a.agency AND b.region_code IS NOT DISTINCT FROM a.region_code AND b.year = a.year + 1
 """,
+    # pre-2019 annexes (extract.legacy): one row per indicator value, the path split
+    # into the indicator's own name and the groups above it; values as printed
+    "v_legacy_stats": """
+SELECT d.doc_id, d.year, d.format, d.status, d.agency, d.agency_kind, d.province, d.city,
+       d.county, d.region_code, c.row_key AS path,
+       regexp_extract(c.row_key, '[^/]+$') AS indicator,
+       nullif(regexp_replace(c.row_key, '/?[^/]+$', ''), '') AS parent,
+       c.col_key AS measure, c.value, c.unit, c.raw
+FROM documents d JOIN cell_values c ON c.doc_id = d.doc_id AND c.table_key = 'legacy_stats'
+WHERE d.status <> 'failed'
+""",
 }
 
 

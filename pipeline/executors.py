@@ -46,6 +46,20 @@ def run_job(job: FileJob, page_workers: int = 1) -> Processed:
         pool.close()
 
 
+READY = "ready"
+
+
+def warm_up() -> None:
+    """Load what every file needs (the extraction modules, the format spec, the
+    division tables) before a worker takes its first file: a file's time limit
+    is for its own work, not for the worker's start (1.5–3 s, more on a busy
+    machine, measured)."""
+    from extract import divisions, document, templates  # noqa: F401
+
+    templates.load_spec()
+    divisions.table(divisions.LAST_YEAR)
+
+
 def failed(job: FileJob, error: str) -> Processed:
     return Processed(job.path, job.sha256, stage="worker", error=error)
 
@@ -65,6 +79,11 @@ def _worker_main(conn, memory_limit: int | None, fn: Callable) -> None:
     if memory_limit:
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    try:
+        warm_up()
+        conn.send(READY)
+    except (EOFError, OSError):
+        return
     while True:
         try:
             msg = conn.recv()
@@ -93,6 +112,7 @@ class _Worker:
     conn: object
     job: FileJob | None = None
     started: float = 0.0
+    ready: bool = False  # warmed up (``READY`` received): only then is a file sent
 
 
 class LocalExecutor:
@@ -130,7 +150,7 @@ class LocalExecutor:
         try:
             while queue or any(w.job for w in pool):
                 for w in pool:
-                    if w.job is None and queue:
+                    if w.job is None and w.ready and queue:
                         job = queue.popleft()
                         busy = sum(1 for x in pool if x.job is not None)
                         # cores no other file will use go to this one's OCR pages
@@ -142,8 +162,16 @@ class LocalExecutor:
                 wait_for = TICK
                 if self.timeout:
                     wait_for = min([TICK] + [max(0.0, w.started + self.timeout - now) for w in busy])
-                ready = wait_conns([w.conn for w in busy], timeout=wait_for)
+                ready = wait_conns([w.conn for w in pool if w.job is not None or not w.ready],
+                                   timeout=wait_for)
                 for i, w in enumerate(pool):
+                    if not w.ready and w.conn in ready:
+                        try:
+                            w.ready = w.conn.recv() == READY
+                        except (EOFError, OSError):  # died while starting: start another
+                            self._kill(w)
+                            pool[i] = self._start()
+                        continue
                     if w.job is None:
                         continue
                     job = w.job

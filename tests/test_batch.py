@@ -210,33 +210,42 @@ def _wait_for_lock(db: Path, proc: subprocess.Popen) -> None:
 
 def test_second_batch_exits_and_readers_never_break_the_batch(tmp_path, reports):
     db = tmp_path / "l.duckdb"
-    first = start("batch", reports, "--db", db, "--workers", "1")
+    inbox = tmp_path / "inbox"  # the text reports and a scan: long enough to query during it
+    shutil.copytree(reports, inbox)
+    shutil.copy(ROOT / "fixtures" / "scans" / "2019_xihu_gov2019_rotated.tif", inbox / "scan.tif")
+    out_f, err_f = tmp_path / "out", tmp_path / "err"
+    with open(out_f, "w") as out, open(err_f, "w") as err:
+        first = subprocess.Popen([*CMD, "batch", str(inbox), "--db", str(db), "--workers", "1"],
+                                 stdout=out, stderr=err, text=True, env=ENV, cwd=ROOT)
     _wait_for_lock(db, first)
 
     t0 = time.monotonic()
-    second = cli("batch", reports, "--db", db)
+    second = cli("batch", inbox, "--db", db)
     assert second.returncode == 2 and time.monotonic() - t0 < 10
     assert "another batch is running" in second.stderr and len(second.stderr.strip().splitlines()) == 1
     assert first.poll() is None  # the second one gave up while the first was still running
 
-    counts = []
-    while first.poll() is None and len(counts) < 5:  # researchers' queries during the batch
+    # a reader keeps the file open until the batch says it waits for it (it does
+    # at its next commit, at the latest at its end); it must then go on and finish
+    told = "the batch goes on and commits when it is free"
+    con = duckdb.connect(str(db), read_only=True)
+    held_while_running = first.poll() is None
+    deadline = time.monotonic() + 120
+    while told not in err_f.read_text() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    con.close()
+    counts = []  # researchers' queries during the rest of the batch
+    while first.poll() is None and len(counts) < 5:
         q = cli("query", "SELECT count(*) AS n FROM documents", "--db", db, "--format", "csv")
         assert q.returncode == 0, q.stderr
         counts.append(int(q.stdout.splitlines()[1]))
-    assert counts and counts == sorted(counts)
+    assert counts == sorted(counts)
 
-    held_while_running = False
-    if first.poll() is None:  # a reader that keeps the file open for 2 s
-        con = duckdb.connect(str(db), read_only=True)
-        held_while_running = first.poll() is None
-        time.sleep(2)
-        con.close()
-    out, err = first.communicate(timeout=120)
-    assert first.returncode == 0, out + err
-    assert held_while_running, "the batch finished before a reader could hold the file; make it longer"
-    assert "the batch goes on and commits when it is free" in err
-    assert rows(db, "SELECT count(*), count(DISTINCT sha256) FROM documents") == [(24, 24)]
+    first.wait(timeout=120)
+    assert first.returncode == 0, out_f.read_text() + err_f.read_text()
+    assert held_while_running, "the batch finished before a reader could hold the file"
+    assert told in err_f.read_text()
+    assert rows(db, "SELECT count(*), count(DISTINCT sha256) FROM documents") == [(25, 25)]
 
 
 def test_kill_9_at_any_moment_then_rerun_loads_each_file_once(tmp_path, reports):

@@ -38,6 +38,7 @@ LABEL_HEIGHT = 30    # px: label glyphs are read at this height (CJK needs no mo
 LABEL_HEIGHT_AGAIN = 44  # px: unsure labels are read again with glyphs this high
 LABEL_UNSURE = 0.45  # a label read below this (its least sure word) is read again
 _DIGITS = re.compile(r"\d")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -398,9 +399,11 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
     label_crops = [_at_height(_crop(gray, b, 3), _label_height(b, line_h))
                    for b in [inks[i] for i in labels] + [unit_ink[i] for i in units]]
     read = engine.read_crops(label_crops, False)
-    # labels the strip read unsurely (a word at confidence 0, an empty reading) are
-    # read once more together, larger: a garbled label loses its whole row downstream
-    unsure = [n for n, (text, conf) in enumerate(read[:len(labels)]) if conf < LABEL_UNSURE]
+    # short labels the strip read unsurely (``(一FUAF`` for （一）予以公开, an empty
+    # reading) are read once more together, larger: a garbled label loses its whole
+    # row downstream. Long ones (the table's printed note) hold enough to be matched.
+    unsure = [n for n, (text, conf) in enumerate(read[:len(labels)])
+              if conf < LABEL_UNSURE and len(_CJK.findall(text)) < 6]
     if unsure:
         again = engine.read_crops([_at_height(_crop(gray, inks[labels[n]], 4),
                                               _label_height(inks[labels[n]], line_h, LABEL_HEIGHT_AGAIN))

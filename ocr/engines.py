@@ -3,13 +3,12 @@
 Contract of an engine (``OcrEngine``):
 
 * ``read_page(gray)`` → the words of a page image (greyscale, straightened,
-  table areas already painted white) as ``Word`` records with pixel boxes,
-  a confidence in 0…1 and the engine's own line number, in reading order;
+  table areas already painted white; or a strip of unsure lines stacked for a
+  second reading) as ``Word`` records with pixel boxes, a confidence in 0…1
+  and the engine's own line number, in reading order;
 * ``read_crops(crops, digits)`` → one (text, confidence) per cell crop (ink-
   tight, greyscale, dark on white), each engine batching them its own way
   (``digits`` restricts the alphabet to what a table value can hold);
-* ``read_line(crop)`` → the words of one line image (the second reading of a
-  line the page reading was unsure of);
 * ``orientation(gray)`` → clockwise quarter turn (0, 90, 180, 270) that makes
   the page upright, and a confidence; engines that cannot tell return (0, 0).
 
@@ -61,8 +60,6 @@ class OcrEngine(Protocol):
     def read_page(self, gray: np.ndarray) -> list[Word]: ...
 
     def read_crops(self, crops: list[np.ndarray], digits: bool) -> list[tuple[str, float]]: ...
-
-    def read_line(self, crop: np.ndarray) -> list[Word]: ...
 
     def orientation(self, gray: np.ndarray) -> tuple[int, float]: ...
 
@@ -117,9 +114,6 @@ class Tesseract:
             cfg, lang = f"--psm 6 {NO_INVERT}", TEXT_LANG
         return read_stacked(crops, lambda strip: self._words(strip, cfg, lang))
 
-    def read_line(self, crop: np.ndarray) -> list[Word]:
-        return self._words(crop, "--psm 7", TEXT_LANG)
-
     def orientation(self, gray: np.ndarray) -> tuple[int, float]:
         small = gray[::2, ::2]
         try:
@@ -165,9 +159,6 @@ class RapidOCR:
             text, score = (str(res[0][0]), float(res[0][1])) if res else ("", 0.0)
             out.append((text, score))
         return out
-
-    def read_line(self, crop: np.ndarray) -> list[Word]:
-        return self._run(crop)
 
     def orientation(self, gray: np.ndarray) -> tuple[int, float]:
         return 0, 0.0

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import preprocess
 from .cells import read_cells
-from .strips import cjk_punctuation, join_words
+from .strips import assign, cjk_punctuation, join_words, stack
 from .engines import Word, engine
 from .grid import find_grids, ruling_mask
 from .images import PageRef, load
@@ -65,35 +65,60 @@ def text_image(gray: np.ndarray, binary: np.ndarray, dpi: int, tables: list[tupl
     return out
 
 
+TEXT_DPI = 200  # pages scanned finer are read for their text at this resolution
+
+
+def read_text(eng, image: np.ndarray, dpi: int) -> list[Word]:
+    """The page's running text, read at no more than ``TEXT_DPI``: on the 300 dpi
+    pages of the benchmark, reading at 200 dpi took 13 % less time and misread
+    fewer characters (85 against 95 in 2381); boxes come back in page pixels."""
+    if dpi <= TEXT_DPI * 1.1:
+        return eng.read_page(image)
+    f = TEXT_DPI / dpi
+    small = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    return [Word(w.text, tuple(int(round(v / f)) for v in w.box), w.confidence, w.line)
+            for w in eng.read_page(small)]
+
+
 LINE_HEIGHT = 48  # px: unsure lines are read again at this height
 
 
 def reread_unsure(words: list[Word], gray: np.ndarray, eng) -> list[Word]:
-    """Read again, on its own and at a standard height, each line the page reading
-    was unsure of (a title in a larger font, a line under a stain); keep the
-    second reading where it is more confident."""
+    """Read again, at a standard height, each line the page reading was unsure of
+    (a title in a larger font, a line under a stain); keep the second reading
+    where it is more confident. The unsure lines are stacked into one strip and
+    read by one call (a call costs about 0.1 s before it reads anything)."""
     by_line: dict[int, list[Word]] = {}
     for w in words:
         by_line.setdefault(w.line, []).append(w)
-    out: list[Word] = []
+    unsure, crops, origins = [], [], []
     for line, ws in sorted(by_line.items()):
         conf = float(np.mean([w.confidence for w in ws]))
         if conf >= 0.75:
-            out.extend(ws)
             continue
         x0, y0 = min(w.box[0] for w in ws), min(w.box[1] for w in ws)
         x1, y1 = max(w.box[2] for w in ws), max(w.box[3] for w in ws)
         pad = max(4, (y1 - y0) // 4)
         crop = gray[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad]
         f = LINE_HEIGHT / max(1, crop.shape[0])
-        crop = cv2.resize(crop, None, fx=f, fy=f, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
-        again = eng.read_line(crop)
+        crops.append(cv2.resize(crop, None, fx=f, fy=f,
+                                interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC))
+        unsure.append((line, conf))
+        origins.append((max(0, x0 - pad), max(0, y0 - pad), f))
+    if not crops:
+        return words
+    gap = LINE_HEIGHT // 2
+    strip, slots = stack(crops, pad=gap, gap=gap)
+    per = assign(eng.read_page(strip), slots, gap)
+    replaced: dict[int, list[Word]] = {}
+    for (line, conf), (ox, oy, f), (top, _), again in zip(unsure, origins, slots, per):
         if again and float(np.mean([w.confidence for w in again])) > conf + 0.1:
-            ox, oy = max(0, x0 - pad), max(0, y0 - pad)
-            out.extend(Word(w.text, (int(ox + w.box[0] / f), int(oy + w.box[1] / f), int(ox + w.box[2] / f),
-                                     int(oy + w.box[3] / f)), w.confidence, line) for w in again)
-        else:
-            out.extend(ws)
+            replaced[line] = [Word(w.text, (int(ox + (w.box[0] - gap) / f), int(oy + (w.box[1] - top) / f),
+                                            int(ox + (w.box[2] - gap) / f), int(oy + (w.box[3] - top) / f)),
+                                   w.confidence, line) for w in again]
+    out: list[Word] = []
+    for line, ws in sorted(by_line.items()):
+        out.extend(replaced.get(line, ws))
     return out
 
 
@@ -151,7 +176,7 @@ def ocr_page(job: PageJob) -> PageResult:
         t = _timed(timings, "grid", t)
         on_side = not turned and preprocess.sideways_ratio(prep.binary) < preprocess.SIDEWAYS
         if not on_side:
-            words = eng.read_page(text_image(prep.gray, prep.binary, dpi, tables))
+            words = read_text(eng, text_image(prep.gray, prep.binary, dpi, tables), dpi)
             t = _timed(timings, "text", t)
             if turned or (_mean_conf(words) >= LOW_TEXT_CONFIDENCE and len(words) >= 3) or (not words and grids):
                 break
@@ -159,7 +184,7 @@ def ocr_page(job: PageJob) -> PageResult:
         t = _timed(timings, "orientation", t)
         if rotate == 0 or conf < OSD_MIN_CONFIDENCE:
             if on_side:  # looked turned, but OSD cannot say how: read it as it lies
-                words = eng.read_page(text_image(prep.gray, prep.binary, dpi, tables))
+                words = read_text(eng, text_image(prep.gray, prep.binary, dpi, tables), dpi)
                 t = _timed(timings, "text", t)
             break
         turned = rotate

@@ -400,6 +400,6 @@ def _completeness(spec: TableSpec, col: _Collector) -> None:
     missing_cells = [f"{r}/{c}" for r, c in expected if r in rows_found and (r, c) not in found]
     if missing_cells:
         col.flag("cells_missing", "cells", "not printed: " + ", ".join(missing_cells))
-    blanks = [f"{c.row_key}/{c.col_key}" for c in col.out.cells if c.value is None and c.raw == ""]
-    if blanks:
-        col.flag("blank_cells", "cells", f"{len(blanks)} blank (NULL, not 0): " + ", ".join(blanks))
+    for c in col.out.cells:  # one flag per blank cell, scoped to it: correcting the cell clears it
+        if c.value is None and c.raw == "":
+            col.flag("blank_cells", f"{c.row_key}/{c.col_key}", "printed blank: NULL, not 0")

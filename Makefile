@@ -38,7 +38,7 @@ setup-rapidocr: setup
 
 # regenerate the committed samples (deterministic: no diff unless the generator changed)
 fixtures: setup
-	$(BIN)/python -m fixtures.generate fixtures/samples --scans fixtures/scans
+	$(BIN)/python -m fixtures.generate fixtures/samples --scans fixtures/scans --forms fixtures/forms
 
 bench: setup
 	$(BIN)/python -m bench.run

@@ -1,0 +1,151 @@
+"""Word documents (``.docx``) → one page of lines and grids, in document order.
+
+python-docx opens the package; the body is then walked in XML order, because
+``Document.paragraphs`` and ``Document.tables`` are two separate lists that lose
+where each table stands among the paragraphs. A paragraph becomes one line per
+soft line break, followed by a blank line (a paragraph end, as in a text dump).
+
+Merged cells: python-docx's ``table.rows[i].cells`` repeats a merged cell once
+per grid column it covers, so the spans are read from the XML instead:
+``w:gridSpan`` is a horizontal span, ``w:vMerge="restart"`` opens a vertical
+merge and a bare ``w:vMerge`` continues the cell above (its text is empty and
+is not a cell of its own); ``w:gridBefore`` shifts a row's first cell right.
+Text boxes, headers and footers are not read: page furniture, not report text.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+from .errors import ReadError
+from .model import Grid, GridCell, Line, Page
+
+DOCX_MEDIA = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def is_docx(data: bytes) -> bool:
+    """A zip holding ``word/document.xml`` (other zips: xlsx, epub, archives)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return "word/document.xml" in z.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+
+
+def docx_problem(data: bytes) -> str:
+    """Why ``data`` is no Word document, in a few words."""
+    if not data.startswith(b"PK"):
+        return "not a zip archive"
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            names = z.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return "a damaged zip archive (truncated or corrupt)"
+    return "a zip without word/document.xml" if "word/document.xml" not in names else "unreadable"
+
+
+def _val(el, tag: str) -> str | None:
+    """``w:val`` of child ``tag`` of ``el`` ('' when present without a value)."""
+    if el is None:
+        return None
+    child = el.find(_W + tag)
+    if child is None:
+        return None
+    return child.get(_W + "val", "")
+
+
+def _int(v: str | None, default: int = 1) -> int:
+    try:
+        return max(0, int(v)) if v not in (None, "") else default
+    except ValueError:
+        return default
+
+
+def _para_text(p) -> str:
+    from docx.text.paragraph import Paragraph
+    return Paragraph(p, None).text
+
+
+def _cell_text(tc) -> str:
+    parts = [_para_text(p) for p in tc.iter(_W + "p")]
+    return re.sub(r"[\s\u3000\xa0]+", " ", " ".join(parts)).strip()
+
+
+def table_grid(tbl, page: int = 1, at: int | None = None) -> Grid:
+    """A ``w:tbl`` as a grid, merged cells once each with their true spans."""
+    cells: list[dict] = []
+    open_above: dict[int, dict] = {}  # grid column → the cell a vMerge continues
+    rows = [tr for tr in tbl.iterchildren(_W + "tr")]
+    for r, tr in enumerate(rows):
+        col = _int(_val(tr.find(_W + "trPr"), "gridBefore"), 0)
+        for tc in _row_cells(tr):
+            pr = tc.find(_W + "tcPr")
+            span = max(1, _int(_val(pr, "gridSpan")))
+            vmerge = _val(pr, "vMerge")
+            above = open_above.get(col)
+            if vmerge is not None and vmerge != "restart" and above is not None and above["colspan"] == span:
+                above["rowspan"] = r - above["row"] + 1
+            else:
+                cell = {"row": r, "col": col, "text": _cell_text(tc), "rowspan": 1, "colspan": span}
+                cells.append(cell)
+                for k in range(col, col + span):
+                    open_above.pop(k, None)
+                open_above[col] = cell
+            col += span
+    return Grid(page, tuple(GridCell(c["row"], c["col"], c["text"], c["rowspan"], c["colspan"])
+                            for c in cells), None, at)
+
+
+def _row_cells(tr):
+    """The row's ``w:tc``, also those wrapped in content controls (``w:sdt``)."""
+    for child in tr:
+        if child.tag == _W + "tc":
+            yield child
+        elif child.tag == _W + "sdt":
+            content = child.find(_W + "sdtContent")
+            if content is not None:
+                yield from content.iterchildren(_W + "tc")
+
+
+def _blocks(parent):
+    """Paragraphs and tables of the body in order (content controls opened)."""
+    for child in parent:
+        if child.tag in (_W + "p", _W + "tbl"):
+            yield child
+        elif child.tag == _W + "sdt":
+            content = child.find(_W + "sdtContent")
+            if content is not None:
+                yield from _blocks(content)
+
+
+def read_docx_pages(data: bytes) -> list[Page]:
+    """One page (number 1, source ``docx``) with the body's lines and grids."""
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
+        raise ReadError(f"broken Word document (.docx): {str(exc).splitlines()[0] or type(exc).__name__}") from exc
+    except Exception as exc:  # noqa: BLE001 — broken XML inside the zip and the like
+        raise ReadError(f"broken Word document (.docx): {type(exc).__name__}: "
+                        f"{(str(exc).splitlines() or [''])[0][:120]}") from exc
+    lines: list[Line] = []
+    grids: list[Grid] = []
+    for block in _blocks(document.element.body):
+        if block.tag == _W + "tbl":
+            grids.append(table_grid(block, 1, len(lines)))
+            continue
+        text = _para_text(block)
+        for part in text.split("\n"):
+            part = re.sub(r"[ \t\u3000\xa0]+", " ", part).strip()
+            if part:
+                lines.append(Line(part))
+        if lines and lines[-1].text:
+            lines.append(Line(""))
+    if not any(ln.text for ln in lines) and not grids:
+        raise ReadError("Word document with no text")
+    return [Page(1, lines, "docx", grids=grids)]

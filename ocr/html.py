@@ -169,30 +169,30 @@ def _is_chrome_line(text: str) -> bool:
     return bool(t) and len(t) <= _CHROME_MAX and bool(_CHROME.search(t)) and not _is_title(_squash(t))
 
 
-def _in_data_table(el) -> bool:
-    t = el.find_parent("table")
-    return t is not None and _is_data_table(t)
-
-
 def clean(soup) -> None:
     """Remove site furniture from the parsed page, in place. Nothing inside a
     data table is removed (a cell taken out would shift its row)."""
     for el in soup.find_all(_DROP_TAGS):
         el.decompose()
+    data_tables = {id(t) for t in soup.find_all("table") if _is_data_table(t)}
+
+    def in_data_table(el) -> bool:
+        return id(el.find_parent("table")) in data_tables
+
     for el in soup.find_all(True):
         if el.decomposed or el.name in ("html", "body", "table", "tr", "td", "th", "tbody", "thead"):
             continue
-        if (_attr_words(el) & _FURNITURE_WORDS and not el.find("table") and not _has_title(el)
-                and not _in_data_table(el)):
+        if (_attr_words(el) & _FURNITURE_WORDS and not in_data_table(el) and not el.find("table")
+                and not _has_title(el)):
             el.decompose()
     for el in soup.find_all(["ul", "ol", "dl", "div", "p", "span", "td"]):
-        if el.decomposed or el.find("table") or _in_data_table(el):
+        if el.decomposed or in_data_table(el) or el.find("table"):
             continue
         text = _text(el)
         if text and _link_text(el) >= 0.6 * len(text) and len(el.find_all("a")) >= 2:
             el.decompose()  # a list of links: menus, 相关链接, friend sites
     for el in soup.find_all(["p", "div", "span", "li", "td", "font", "strong", "b", "em", "a"]):
-        if el.decomposed or el.find(["table", "img"]) or _in_data_table(el):
+        if el.decomposed or in_data_table(el) or el.find(["table", "img"]):
             continue
         if _is_chrome_line(el.get_text(" ")):
             el.decompose()

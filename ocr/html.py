@@ -5,7 +5,10 @@ The recipe:
 1. **decode**: a byte-order mark first, then the page's own ``<meta charset>`` /
    ``http-equiv`` declaration (when the bytes really decode that way), then
    charset-normalizer's guess. GB2312 and GBK are read as GB18030, their
-   superset: sites declare GB2312 and then print characters outside it.
+   superset: sites declare GB2312 and then print characters outside it. Bytes
+   that are valid UTF-8 are read as UTF-8 even under a GB declaration (a CMS
+   template's leftover): GB18030 decodes many such byte strings without an
+   error, into nonsense, while GBK text is almost never valid UTF-8 by chance.
 2. **clean**: parse with lxml (through BeautifulSoup); drop what is never report
    text (scripts, styles, forms, ``<nav>``/``<header>``/``<footer>``/``<aside>``),
    blocks whose class or id names site furniture (nav, menu, breadcrumb, footer,
@@ -78,15 +81,20 @@ def decode_html(data: bytes) -> tuple[str, str]:
             except UnicodeDecodeError as exc:
                 raise ReadError(f"page starts with a {enc} byte-order mark but is not {enc}") from exc
     declared = declared_encoding(data)
-    if declared:
+    if declared and declared != "gb18030":
         try:
             return data.decode(declared), declared
         except UnicodeDecodeError:
             pass  # the declaration is wrong (a GBK page saved as "utf-8"): ask the detector
-    try:
-        return data.decode("utf-8"), "utf-8"
+    try:  # GB18030 decodes many UTF-8 byte strings without an error; GBK is rarely valid UTF-8:
+        return data.decode("utf-8"), "utf-8"  # bytes that are UTF-8 are read so, whatever the <meta>
     except UnicodeDecodeError:
         pass
+    if declared:
+        try:
+            return data.decode(declared), declared
+        except UnicodeDecodeError:
+            pass
     from charset_normalizer import from_bytes
     best = from_bytes(data).best()
     enc = _codec(best.encoding) if best else None

@@ -218,6 +218,11 @@ def test_encoding_is_found_without_a_meta_tag():
     assert decode_html(lying)[1] == "gb18030"
     utf8 = (FORMS / "2021_yulin_street_dashes_utf8.html").read_bytes().replace(b'<meta charset="utf-8">', b"")
     assert decode_html(utf8)[1] == "utf-8"
+    stale = utf8.replace(b"<head>", b'<head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">')
+    assert decode_html(stale)[1] == "utf-8"  # the bytes outweigh a stale declaration
+    short = '<html><head><meta charset="gb2312"></head><body>年度报告</body></html>'.encode("utf-8")
+    assert short.decode("gb18030") != short.decode("utf-8")  # GB18030 reads it too, as nonsense
+    assert decode_html(short)[1] == "utf-8"
     assert decode_html(b"\xef\xbb\xbf<html><body>\xe4\xb8\xad</body></html>") == ("<html><body>中</body></html>",
                                                                                  "utf-8")
     pages, _ = read_html_pages(bare)
@@ -285,6 +290,14 @@ def test_a_missing_page_folder_is_no_error():
     src = (FORMS / "2024_dongwu_town_saved.html").read_bytes()
     pages, _ = read_html_pages(src, None, None)  # no folder to look in: the image is skipped
     assert len(pages[0].grids) == 2 and not any(g.source for g in pages[0].grids)
+
+
+def test_title_from_the_page_title_when_the_article_has_none():
+    page = ('<html><head><meta charset="utf-8"><title>雄县人民政府2020年政府信息公开工作年度报告_雄县人民政府网'
+            '</title></head><body><div class="crumb">当前位置：首页 &gt; 雄县人民政府2020年政府信息公开工作年度报告</div>'
+            '<div id="zoom"><p>一、总体情况</p><p>2020年，我县扎实推进政府信息公开工作。</p></div></body></html>')
+    lines = [ln.text for ln in read_html_pages(page.encode())[0][0].lines if ln.text]
+    assert lines == ["雄县人民政府2020年政府信息公开工作年度报告", "一、总体情况", "2020年，我县扎实推进政府信息公开工作。"]
 
 
 def test_reading_errors_are_read_errors():

@@ -11,6 +11,12 @@ per grid column it covers, so the spans are read from the XML instead:
 merge and a bare ``w:vMerge`` continues the cell above (its text is empty and
 is not a cell of its own); ``w:gridBefore`` shifts a row's first cell right.
 Text boxes, headers and footers are not read: page furniture, not report text.
+
+Automatic list numbering: offices often let Word number the headings
+(``一、总体情况`` typed as ``总体情况`` in a list whose level prints ``%1、`` in
+Chinese counting). The number is not in the text, so ``Numbering`` renders it
+from ``numbering.xml`` (counters per list, deeper levels restarting), because
+the sections 一 … 六 are found by those labels. Bullets are left out.
 """
 
 from __future__ import annotations
@@ -62,6 +68,101 @@ def _int(v: str | None, default: int = 1) -> int:
         return max(0, int(v)) if v not in (None, "") else default
     except ValueError:
         return default
+
+
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_counting(n: int) -> str:
+    """1..99 the way Word's ``chineseCounting`` prints them (十, 十一, 二十一)."""
+    if n < 10:
+        return _CN_DIGITS[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else _CN_DIGITS[tens]) + "十" + (_CN_DIGITS[ones] if ones else "") \
+        if n < 100 else str(n)
+
+
+def _roman(n: int) -> str:
+    out = ""
+    for v, s in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"),
+                 (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
+        while n >= v:
+            out, n = out + s, n - v
+    return out
+
+
+def _format(n: int, fmt: str) -> str:
+    if fmt in ("chineseCounting", "chineseCountingThousand", "chineseLegalSimplified", "ideographTraditional",
+               "taiwaneseCounting", "taiwaneseCountingThousand", "japaneseCounting"):
+        return chinese_counting(n)
+    if fmt in ("lowerLetter", "upperLetter"):
+        s = chr(ord("a") + (n - 1) % 26) * ((n - 1) // 26 + 1)
+        return s.upper() if fmt == "upperLetter" else s
+    if fmt in ("lowerRoman", "upperRoman"):
+        return _roman(n).upper() if fmt == "upperRoman" else _roman(n)
+    if fmt == "decimalZero":
+        return f"{n:02d}"
+    if fmt == "none":
+        return ""
+    return str(n)  # decimal and the enclosed/full-width variants
+
+
+class Numbering:
+    """The list labels Word would print before numbered paragraphs."""
+
+    def __init__(self, document):
+        self.levels: dict[str, dict[int, tuple[int, str, str]]] = {}  # numId → ilvl → (start, fmt, text)
+        self.counters: dict[str, dict[int, int]] = {}
+        self.styles: dict[str, tuple[str, int]] = {}  # paragraph style id → (numId, ilvl)
+        try:
+            root = document.part.numbering_part.element
+        except (NotImplementedError, KeyError, AttributeError):
+            return
+        abstract = {}
+        for an in root.iterchildren(_W + "abstractNum"):
+            abstract[an.get(_W + "abstractNumId")] = {
+                _int(lvl.get(_W + "ilvl"), 0): (_int(_val(lvl, "start")), _val(lvl, "numFmt") or "decimal",
+                                                 _val(lvl, "lvlText") or "")
+                for lvl in an.iterchildren(_W + "lvl")}
+        for num in root.iterchildren(_W + "num"):
+            levels = dict(abstract.get(_val(num, "abstractNumId"), {}))
+            for o in num.iterchildren(_W + "lvlOverride"):
+                k = _int(o.get(_W + "ilvl"), 0)
+                if k in levels and _val(o, "startOverride") is not None:
+                    levels[k] = (_int(_val(o, "startOverride")),) + levels[k][1:]
+            self.levels[num.get(_W + "numId")] = levels
+        for style in document.styles.element.iterchildren(_W + "style"):
+            num_pr = style.find(f"{_W}pPr/{_W}numPr")
+            if num_pr is not None and _val(num_pr, "numId"):
+                self.styles[style.get(_W + "styleId")] = (_val(num_pr, "numId"), _int(_val(num_pr, "ilvl"), 0))
+
+    def label(self, p) -> str:
+        """The label of paragraph ``p`` ('' when it is not numbered, or a bullet)."""
+        ppr = p.find(_W + "pPr")
+        num_pr = ppr.find(_W + "numPr") if ppr is not None else None
+        if num_pr is not None:
+            num_id, ilvl = _val(num_pr, "numId"), _int(_val(num_pr, "ilvl"), 0)
+        else:
+            style = _val(ppr, "pStyle") if ppr is not None else None
+            num_id, ilvl = self.styles.get(style or "", (None, 0))
+        levels = self.levels.get(num_id or "")
+        if not levels or ilvl not in levels or num_id == "0":
+            return ""
+        counters = self.counters.setdefault(num_id, {})
+        counters[ilvl] = counters.get(ilvl, levels[ilvl][0] - 1) + 1
+        for deeper in [k for k in counters if k > ilvl]:
+            del counters[deeper]
+        start, fmt, text = levels[ilvl]
+        if fmt == "bullet":
+            return ""
+
+        def number(m) -> str:
+            k = int(m.group(1)) - 1
+            if k not in levels:
+                return ""
+            return _format(counters.get(k, levels[k][0]), levels[k][1])
+
+        return re.sub(r"%([1-9])", number, text)
 
 
 def _para_text(p) -> str:
@@ -135,11 +236,15 @@ def read_docx_pages(data: bytes) -> list[Page]:
                         f"{(str(exc).splitlines() or [''])[0][:120]}") from exc
     lines: list[Line] = []
     grids: list[Grid] = []
+    numbering = Numbering(document)
     for block in _blocks(document.element.body):
         if block.tag == _W + "tbl":
             grids.append(table_grid(block, 1, len(lines)))
             continue
+        label = numbering.label(block)  # an empty numbered paragraph still counts
         text = _para_text(block)
+        if text.strip():
+            text = label + text
         for part in text.split("\n"):
             part = re.sub(r"[ \t\u3000\xa0]+", " ", part).strip()
             if part:

@@ -25,6 +25,7 @@ import pytest
 
 from extract.layout import TableRow, stream, strip_furniture
 from fixtures.generate import FORM_SAMPLES, forms
+from ocr.docx import chinese_counting
 from ocr.errors import ReadError
 from ocr.html import decode_html, read_html_pages
 from ocr.model import Grid, GridCell, Line, Page
@@ -89,12 +90,12 @@ def test_form_matches_truth(db, truth_path):
 
 def test_forms_cover_what_the_issue_asks():
     truths = {load_truth(p)["form"]: load_truth(p) for p in TRUTHS}
-    assert {"html-utf8", "html-gbk", "html-saved", "docx"} <= set(truths)
+    assert {"html-utf8", "html-gbk", "html-saved", "docx", "docx-numbered"} <= set(truths)
     assert (FORMS / "2019_xihu_gov2019_gbk.html").read_bytes().decode("gbk")  # really GBK bytes
     with pytest.raises(UnicodeDecodeError):
         (FORMS / "2019_xihu_gov2019_gbk.html").read_bytes().decode("utf-8")
     gov2019 = [t for t in map(load_truth, TRUTHS) if t["metadata"]["format"] == "gov2019"]
-    assert {t["form"] for t in gov2019} == {"html-gbk", "docx"}
+    assert {t["form"] for t in gov2019} == {"html-gbk", "docx-numbered"}
     for t in gov2019:  # negative 本年增/减 and 政府集中采购, through HTML and through DOCX
         cells = {(c["row"], c["col"]): c["value"] for c in t["cells"] if c["table"] == "proactive"}
         assert any(v < 0 for (r, c), v in cells.items() if c == "change")
@@ -242,6 +243,21 @@ def test_word_merged_cells_come_back_with_their_spans():
     appeals = {c.text: c for c in page.grids[2].cells}
     assert (appeals["行政复议"].colspan, appeals["行政诉讼"].colspan, appeals["复议后起诉"].colspan) == (5, 10, 5)
     assert len(page.grids[2].cells) == 4 + 15 + 15  # each merged cell once
+
+
+def test_word_list_numbers_come_back_as_section_labels(db):
+    """The gov2019 .docx lets Word number its section headings: 一、 … 六、 are
+    in numbering.xml, not in the text, and must still open sections 1 … 6."""
+    with zipfile.ZipFile(GOV2019_DOCX) as z:
+        assert "一、总体情况" not in z.read("word/document.xml").decode("utf-8")
+    con = duckdb.connect(db, read_only=True)
+    heads = con.execute("SELECT p.section, p.text FROM paragraphs p JOIN documents d USING (doc_id) "
+                        "WHERE d.source_path = ? AND p.kind = 'heading' AND p.text LIKE '_、%' ORDER BY p.seq",
+                        [str(GOV2019_DOCX)]).fetchall()
+    con.close()
+    assert [(n, t[:2]) for n, t in heads] == [(1, "一、"), (2, "二、"), (3, "三、"), (4, "四、"), (5, "五、"),
+                                              (6, "六、")]
+    assert [chinese_counting(n) for n in (1, 10, 11, 20, 21, 99)] == ["一", "十", "十一", "二十", "二十一", "九十九"]
 
 
 def test_html_table_spans_and_blank_cells():

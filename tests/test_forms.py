@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -178,6 +179,15 @@ def test_a_doc_without_libreoffice_fails_naming_the_converter(converted, tmp_pat
     rows = con.execute("SELECT stage, error FROM failures ORDER BY source_path").fetchall()
     con.close()
     assert [r[0] for r in rows] == ["read", "read"] and all("LibreOffice" in r[1] for r in rows)
+
+
+def test_a_conversion_past_its_time_limit_is_stopped(converted):
+    from ocr.office import convert_to_docx
+    data = (converted / (GOV2019_DOCX.stem + ".doc")).read_bytes()
+    t0 = time.monotonic()
+    with pytest.raises(ReadError, match=r"^LibreOffice did not convert the \.doc file within 0\.3 s$"):
+        convert_to_docx(data, ".doc", timeout=0.3)
+    assert time.monotonic() - t0 < 5
 
 
 # ------------------------------------------------------------ bad input

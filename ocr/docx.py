@@ -165,9 +165,36 @@ class Numbering:
         return re.sub(r"%([1-9])", number, text)
 
 
+_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+# not the paragraph's own visible text: text boxes (their own paragraphs), the
+# fallback copy of a drawing, tracked deletions and moves away
+_SKIP = {_W + "txbxContent", _MC + "Fallback", _W + "del", _W + "moveFrom", _W + "pPr", _W + "rPr"}
+
+
 def _para_text(p) -> str:
-    from docx.text.paragraph import Paragraph
-    return Paragraph(p, None).text
+    """A paragraph's text as Word shows it: runs also inside hyperlinks, fields,
+    content controls and tracked insertions; a line break as ``\n``, a tab as a
+    space (a tab would make the line a table row downstream)."""
+    out: list[str] = []
+
+    def walk(el) -> None:
+        for child in el:
+            tag = child.tag
+            if tag in _SKIP:
+                continue
+            if tag == _W + "t":
+                out.append(child.text or "")
+            elif tag in (_W + "tab", _W + "ptab"):
+                out.append(" ")
+            elif tag in (_W + "br", _W + "cr"):
+                out.append("\n")
+            elif tag == _W + "noBreakHyphen":
+                out.append("-")
+            else:
+                walk(child)
+
+    walk(p)
+    return "".join(out)
 
 
 def _cell_text(tc) -> str:

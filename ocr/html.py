@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -131,7 +132,7 @@ _CHROME = re.compile(
 _CHROME_MAX = 80  # a line longer than this is report text even if a chrome word is in it
 _BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd",
           "section", "article", "main", "blockquote", "center", "pre", "address", "figure",
-          "figcaption", "hr", "table", "tr", "caption", "body", "html", "font_block"}
+          "figcaption", "hr", "table", "tr", "caption", "body", "html"}
 _TITLE_RE = re.compile(r"^.{0,60}(政府信息公开|政务公开|信息公开).{0,20}报告$")
 
 
@@ -247,12 +248,14 @@ def _cell_text(td) -> str:
     return re.sub(r"[\s\u3000\xa0]+", " ", td.get_text(" ")).strip()
 
 
-def _span(value, limit: int) -> int:
+def _span(value, limit: int, zero: int = 1) -> int:
+    """A span attribute as browsers read it: junk is 1, 0 is ``zero`` (rowspan="0"
+    runs to the end of the table section, colspan="0" is 1), never past ``limit``."""
     try:
         n = int(str(value).strip())
     except (TypeError, ValueError):
         return 1
-    return max(1, min(n, limit)) if n > 0 else limit  # rowspan="0": to the end of the table
+    return max(1, min(n, limit)) if n > 0 else max(1, zero)
 
 
 def _rows(table) -> list:
@@ -277,8 +280,8 @@ def table_grid(table, page: int = 1, at: int | None = None) -> Grid:
         for td in tr.find_all(["td", "th"], recursive=False):
             while (r, c) in taken:
                 c += 1
-            rs = _span(td.get("rowspan", 1), len(rows) - r)
-            cs = _span(td.get("colspan", 1), 200)
+            rs = _span(td.get("rowspan", 1), len(rows) - r, zero=len(rows) - r)
+            cs = _span(td.get("colspan", 1), 1000)
             for i in range(r, r + rs):
                 for k in range(c, c + cs):
                     taken.add((i, k))
@@ -318,7 +321,6 @@ class _Flow:
         self.base = base
         self.ocr = ocr
         self.page = page
-        self.images: list[str] = []   # table images read
         self.timings: dict[str, float] = {}
 
     def end_line(self) -> None:
@@ -347,11 +349,15 @@ class _Flow:
                 self.grids.append(table_grid(child, self.page, len(self.lines)))
             elif name == "img":
                 self.image(child)
-            elif name in _BLOCK or name in ("td", "th"):
-                self.end_block() if name not in ("td", "th") else self.end_line()
+            elif name in ("td", "th"):  # a cell of a layout table: its text is a line
+                self.end_line()
                 self.walk(child)
-                self.end_block() if name not in ("td", "th") else self.end_line()
-            else:
+                self.end_line()
+            elif name in _BLOCK:
+                self.end_block()
+                self.walk(child)
+                self.end_block()
+            else:  # inline: <span>, <font>, <a>, <strong> …
                 self.walk(child)
 
     def image(self, img) -> None:
@@ -370,10 +376,9 @@ class _Flow:
         from .read import ocr_pages
         self.end_block()
         pages, _, timings, _ = ocr_pages([(self.page, PageRef(str(path), 0, "image"))],
-                                         _no_kept_images(self.ocr))
+                                         replace(self.ocr, keep_images=False))
         for k, v in timings.items():
             self.timings[k] = round(self.timings.get(k, 0.0) + v, 4)
-        self.images.append(str(path))
         read = pages[0]
         boxes = [g.bbox for g in read.grids]
         placed = [(g.bbox[1] if g.bbox else 0.0, 0, g) for g in read.grids]
@@ -396,28 +401,23 @@ def _inside(b, outer) -> bool:
     return outer[0] <= cx <= outer[2] and outer[1] <= cy <= outer[3]
 
 
-def _no_kept_images(options):
-    from dataclasses import replace
-    return replace(options, keep_images=False)
-
-
 def local_image(base: Path | None, src: str) -> Path | None:
-    """The saved file an ``<img src>`` names, when it is a local image file."""
+    """The saved file an ``<img src>`` names, when it is an image file in the
+    page's own folder or below it (never a path that climbs out of it)."""
     if base is None or not src or src.startswith("data:"):
         return None
     parts = urlsplit(src)
     if parts.scheme in ("http", "https", "ftp") or parts.netloc:
         return None
     rel = unquote(parts.path)
-    if parts.scheme == "file":
-        p = Path(rel)
-    else:
-        p = (base / rel)
+    if parts.scheme not in ("", "file") or (parts.scheme == "" and rel.startswith("/")):
+        return None  # a path on the web site (/images/x.png), not a saved file
     try:
-        p = p.resolve()
+        root = base.resolve()
+        p = (root / rel).resolve() if parts.scheme == "" else Path(rel).resolve()
     except OSError:
         return None
-    if p.suffix.lower() not in PAGE_IMAGE_SUFFIXES or not p.is_file():
+    if root not in p.parents or p.suffix.lower() not in PAGE_IMAGE_SUFFIXES or not p.is_file():
         return None
     return p
 

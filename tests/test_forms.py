@@ -270,6 +270,30 @@ def test_word_list_numbers_come_back_as_section_labels(db):
     assert [chinese_counting(n) for n in (1, 10, 11, 20, 21, 99)] == ["一", "十", "十一", "二十", "二十一", "九十九"]
 
 
+def test_word_text_as_shown_tracked_changes_controls_and_breaks():
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    from ocr.docx import read_docx_pages
+
+    d = docx.Document()
+    d.sections[0].header.paragraphs[0].text = "页眉文字"
+    p = d.add_paragraph("全年")
+    p._p.append(parse_xml(f'<w:ins {nsdecls("w")} w:id="1" w:author="a"><w:r><w:t>新收</w:t></w:r></w:ins>'))
+    p._p.append(parse_xml(f'<w:del {nsdecls("w")} w:id="2" w:author="a"><w:r><w:delText>删去</w:delText></w:r></w:del>'))
+    p._p.append(parse_xml(f'<w:sdt {nsdecls("w")}><w:sdtContent><w:r><w:t>申请</w:t></w:r></w:sdtContent></w:sdt>'))
+    r = p.add_run("8件")
+    r.add_tab()
+    r.add_text("均已答复")
+    r.add_break()
+    r.add_text("下一行")
+    buf = io.BytesIO()
+    d.save(buf)
+    lines = [ln.text for ln in read_docx_pages(buf.getvalue())[0].lines]
+    assert lines == ["全年新收申请8件 均已答复", "下一行", ""]  # no tab: a tab line is a table row downstream
+
+
 def test_html_table_spans_and_blank_cells():
     page = read_source(FORMS / "2019_xihu_gov2019_gbk.html").pages[0]
     req = page.grids[1]

@@ -42,7 +42,7 @@ from urllib.parse import unquote, urlsplit
 from .errors import ReadError
 from .model import Grid, GridCell, Line, Page
 
-HTML_SUFFIXES = {".html", ".htm", ".shtml", ".xhtml"}
+HTML_SUFFIXES = {".html", ".htm", ".shtml", ".xhtml"}  # ocr.read takes them from here
 COMPANION_SUFFIXES = ("_files", ".files")  # browsers' "save complete page" folder
 PAGE_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
 MIN_TABLE_IMAGE = (300, 120)  # px: smaller images are icons, logos, QR codes
@@ -207,16 +207,22 @@ def clean(soup) -> None:
             el.decompose()
 
 
+_PARAGRAPHS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "span", "font", "strong", "b", "table", "center",
+               "blockquote")
+_CONTAINERS = ["div", "p", "table", "ul", "ol", "section", "article", "main"]
+
+
 def _score(el) -> float:
-    """Paragraph text held directly by ``el`` (its own text and its paragraph
-    children, not deeper containers); tables count with their text."""
+    """Paragraph text held directly by ``el``: its own text and its paragraph
+    children (a ``<div>`` with no block inside counts as one: some CMSs write
+    every paragraph as a div), not deeper containers; tables with their text,
+    link text not counted."""
     total = 0.0
     for child in el.children:
         name = getattr(child, "name", None)
         if name is None:
             total += len(str(child).strip())
-        elif name in ("p", "h1", "h2", "h3", "h4", "h5", "h6", "span", "font", "strong", "b", "br",
-                      "table", "center", "blockquote", "section"):
+        elif name in _PARAGRAPHS or (name == "div" and not child.find(_CONTAINERS)):
             total += len(_text(child)) - _link_text(child)
     return total
 

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .errors import ReadError
+from .html import HTML_SUFFIXES  # standard library only at import: bs4 comes with the first page
 from .images import IMAGE_SUFFIXES, PageRef, count_frames
 from .model import Page, Source
 from .text import read_text_pages
 
 TEXT_SUFFIXES = {".txt", ".text"}
 PDF_SUFFIXES = {".pdf"}
-HTML_SUFFIXES = {".html", ".htm", ".shtml", ".xhtml"}
 WORD_SUFFIXES = {".docx", ".doc", ".wps"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | PDF_SUFFIXES | IMAGE_SUFFIXES | HTML_SUFFIXES | WORD_SUFFIXES
 

@@ -350,6 +350,18 @@ def test_title_from_the_page_title_when_the_article_has_none():
     assert lines == ["雄县人民政府2020年政府信息公开工作年度报告", "一、总体情况", "2020年，我县扎实推进政府信息公开工作。"]
 
 
+def test_article_found_when_every_paragraph_is_a_div():
+    paras = "".join(f"<div>{t}</div>" for t in ("一、总体情况", "2022年，我局持续推进政务公开。",
+                                                 "二、主动公开政府信息情况", "全年公开信息120条。"))
+    page = ('<html><head><meta charset="utf-8"></head><body><div class="menu"><a>首页</a><a>机构设置</a></div>'
+            '<div class="con"><div class="tit">某市统计局2022年政府信息公开工作年度报告</div>'
+            '<div class="msg">来源：某市统计局　发布时间：2023-01-28</div>'
+            f'<div class="txt">{paras}</div></div><div class="bottom">版权所有 联系我们</div></body></html>')
+    lines = [ln.text for ln in read_html_pages(page.encode())[0][0].lines if ln.text]
+    assert lines == ["某市统计局2022年政府信息公开工作年度报告", "一、总体情况", "2022年，我局持续推进政务公开。",
+                     "二、主动公开政府信息情况", "全年公开信息120条。"]
+
+
 def test_reading_errors_are_read_errors():
     with pytest.raises(ReadError, match="web page with no article text"):
         read_html_pages(b"<html><body><nav><a>x</a></nav></body></html>")

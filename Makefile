@@ -38,7 +38,8 @@ setup-rapidocr: setup
 
 # regenerate the committed samples (deterministic: no diff unless the generator changed)
 fixtures: setup
-	$(BIN)/python -m fixtures.generate fixtures/samples --scans fixtures/scans --legacy fixtures/legacy_samples
+	$(BIN)/python -m fixtures.generate fixtures/samples --scans fixtures/scans --legacy fixtures/legacy_samples \
+	  --forms fixtures/forms
 
 bench: setup
 	$(BIN)/python -m bench.run

@@ -37,8 +37,12 @@ def _table_key(block: layout.Block) -> str | None:
 
 
 def _origin(source: Source, rows: list[TableRow]) -> str:
+    """How the rows were read: their page's source, or their grid's own where it
+    differs (a table image OCR'd inside a web page)."""
     pages = {p.number: p.source for p in source.pages}
-    kinds = {pages.get(r.page, "text") for r in rows}
+    grids = [g for p in source.pages for g in p.grids]  # numbered as layout.stream numbers them
+    kinds = {(grids[r.grid].source if r.grid is not None and r.grid < len(grids) and grids[r.grid].source
+              else pages.get(r.page, "text")) for r in rows}
     return kinds.pop() if len(kinds) == 1 else "mixed"
 
 

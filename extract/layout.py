@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ocr.model import BBox, Grid, Line, Page
 
@@ -64,7 +64,9 @@ def strip_furniture(pages: list[Page]) -> tuple[list[Page], list[tuple[int, str]
         edges = set(edge_list)
         top = set(edge_list[:_EDGE])
         keep = []
+        kept_before = []  # kept lines before each index: where a grid's ``at`` moves to
         for i, ln in enumerate(page.lines):
+            kept_before.append(len(keep))
             t = ln.text
             drop = bool(t.strip()) and not _is_table_line(ln) and (
                 _PAGE_NO.match(t)
@@ -75,7 +77,10 @@ def strip_furniture(pages: list[Page]) -> tuple[list[Page], list[tuple[int, str]
                 removed.append((page.number, t.strip()))
             else:
                 keep.append(ln)
-        out.append(Page(page.number, keep, page.source, page.width, page.height, page.grids))
+        kept_before.append(len(keep))
+        grids = [replace(g, at=kept_before[min(g.at, len(page.lines))]) if g.at is not None else g
+                 for g in page.grids]
+        out.append(Page(page.number, keep, page.source, page.width, page.height, grids))
     return out, removed
 
 
@@ -143,7 +148,11 @@ def _margins(page: Page) -> tuple[float, float] | None:
 
 
 def stream(pages: list[Page]) -> list[object]:
-    """Pages → text lines, table rows and gaps in reading order."""
+    """Pages → text lines, table rows and gaps in reading order.
+
+    Grids go among the lines by their boxes where the page has geometry, and by
+    their flow position (``Grid.at``) where it has none (web pages, Word): a
+    grid at ``k`` goes just before line ``k``."""
     items: list[object] = []
     grid_no = 0
     for pi, page in enumerate(pages):
@@ -151,15 +160,17 @@ def stream(pages: list[Page]) -> list[object]:
             items.append(_Gap("page"))
         margins = _margins(page)
         placed: list[tuple[float, int, object]] = []
+        in_flow = bool(page.grids) and all(g.at is not None and g.bbox is None for g in page.grids) \
+            and not any(ln.bbox for ln in page.lines)
         for grid in page.grids:
-            top = grid.bbox[1] if grid.bbox else 0.0
+            top = grid.at - 0.5 if in_flow else (grid.bbox[1] if grid.bbox else 0.0)
             placed.append((top, 0, ("grid", grid, grid_no)))
             grid_no += 1
         for j, ln in enumerate(page.lines):
             if any(_inside(ln.bbox, g.bbox) for g in page.grids):
                 continue
             placed.append((ln.bbox[1] if ln.bbox else float(j), 1, ("line", ln)))
-        if page.grids and all(ln.bbox for ln in page.lines):
+        if page.grids and (in_flow or all(ln.bbox for ln in page.lines)):
             placed.sort(key=lambda t: (t[0], t[1]))
         for _, _, (kind, *rest) in placed:
             if kind == "grid":

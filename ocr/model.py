@@ -2,7 +2,10 @@
 
 Plain, picklable dataclasses, so a page job can run in this process, a pool or a
 cluster. Coordinates are page units with the origin at the top left: PDF points
-for PDF pages, pixels for images. Text dumps have no geometry (``bbox`` None).
+for PDF pages, pixels for images. Text dumps, web pages and Word documents
+have no geometry (``bbox`` None); where such a page holds grids, each grid says
+where it stands in the flow of lines (``Grid.at``), so document order survives
+without inventing coordinates.
 """
 
 from __future__ import annotations
@@ -37,16 +40,25 @@ class GridCell:
 
 @dataclass(frozen=True)
 class Grid:
-    """A table found on one page: its cells and where it sits."""
+    """A table found on one page: its cells and where it sits.
+
+    ``at``: on a page without geometry (HTML, Word), the grid stands before
+    ``page.lines[at]`` (``len(lines)``: after the last line). ``source``: how the
+    grid was read when that differs from its page (``ocr`` for a table pasted as
+    an image into a web page), so each value's origin stays true.
+    """
 
     page: int
     cells: tuple[GridCell, ...]
     bbox: BBox | None = None
+    at: int | None = None
+    source: str | None = None
 
 
 @dataclass
 class Page:
-    """One page: ``source`` says how its text was obtained (text, text_layer, ocr)."""
+    """One page: ``source`` says how its text was obtained (text, text_layer, ocr,
+    html, docx)."""
 
     number: int
     lines: list[Line]

@@ -1,7 +1,10 @@
 """Entry point of the reading stage: sniff what a file really is, then read it.
 
 The type comes from the file's first bytes, not its extension, so a ``.pdf`` that
-is really HTML (or a renamed image) is read as what it is or refused clearly.
+is really HTML (or a renamed image) is read as what it is or refused clearly —
+and a ``.doc`` that a site saved as HTML is read as a web page. A zip is a Word
+document when it holds ``word/document.xml``; an OLE file (``.doc``, Kingsoft
+``.wps``) and RTF are converted to ``.docx`` by LibreOffice (``ocr.office``).
 Text dumps and text layers are read directly; image pages (scans, photos, the
 image-only pages of a PDF) go through OCR, one ``PageJob`` per page, mapped
 with whatever ``OcrOptions.map`` is given (the built-in ``map``, or a process
@@ -16,13 +19,20 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .errors import ReadError
+from .html import HTML_SUFFIXES  # standard library only at import: bs4 comes with the first page
 from .images import IMAGE_SUFFIXES, PageRef, count_frames
 from .model import Page, Source
 from .text import read_text_pages
 
 TEXT_SUFFIXES = {".txt", ".text"}
 PDF_SUFFIXES = {".pdf"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | PDF_SUFFIXES | IMAGE_SUFFIXES
+WORD_SUFFIXES = {".docx", ".doc", ".wps"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | PDF_SUFFIXES | IMAGE_SUFFIXES | HTML_SUFFIXES | WORD_SUFFIXES
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+CONVERTED = {"application/msword": ".doc", "application/wps-office.wps": ".wps",  # via LibreOffice
+             "application/rtf": ".rtf"}
 
 
 @dataclass(frozen=True)
@@ -37,7 +47,9 @@ class OcrOptions:
 
 
 def sniff(data: bytes, suffix: str) -> str:
-    """The media type of ``data`` from its magic bytes (suffix only for text)."""
+    """The media type of ``data`` from its magic bytes; the suffix only tells text
+    from unknown bytes, a Kingsoft ``.wps`` from a Word ``.doc`` (both OLE), and
+    lets an HTML fragment without ``<html>`` be read as a page."""
     if data.startswith(b"%PDF") or b"%PDF-" in data[:1024]:
         return "application/pdf"
     if data.startswith(b"\x89PNG"):
@@ -47,10 +59,19 @@ def sniff(data: bytes, suffix: str) -> str:
     if data.startswith((b"II*\x00", b"MM\x00*")):
         return "image/tiff"
     if data.startswith(b"PK\x03\x04"):
-        return "application/zip"
+        from .docx import is_docx
+        return DOCX if is_docx(data) else "application/zip"
+    if data.startswith(OLE_MAGIC):  # Word 97–2003 and Kingsoft WPS are both OLE compound files
+        if suffix == ".wps":
+            return "application/wps-office.wps"
+        return "application/msword" if suffix in (".doc", ".dot", "") else "application/x-ole-storage"
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{\\rtf"):
+        return "application/rtf"
     head = data[:2048].lower()
     if b"<html" in head or b"<!doctype html" in head:
         return "text/html"
+    if suffix in HTML_SUFFIXES and (b"<body" in data[:65536].lower() or b"<table" in head or b"<p" in head):
+        return "text/html"  # a fragment saved without <html>
     if suffix in TEXT_SUFFIXES or suffix == "":
         return "text/plain"
     return "application/octet-stream"
@@ -105,6 +126,9 @@ def read_source(path: str | Path, parts: list[Path] | None = None,
     sha = hashlib.sha256(blobs[0]).hexdigest() if len(blobs) == 1 else hashlib.sha256(
         b"".join(hashlib.sha256(b).digest() for b in blobs)).hexdigest()
     media = sniff(blobs[0], files[0].suffix.lower())
+    if not parts and p.suffix.lower() in HTML_SUFFIXES:
+        from .html import page_sha256
+        sha = page_sha256(p, blobs[0])  # the page and the images saved beside it
     images, timings, per_page = {}, {}, {}
     if parts:
         kinds = {sniff(b, f.suffix.lower()) for b, f in zip(blobs, files)}
@@ -122,6 +146,19 @@ def read_source(path: str | Path, parts: list[Path] | None = None,
             done, images, timings, per_page = ocr_pages(need, ocr)
             by_number = {pg.number: pg for pg in done}
             pages = [by_number.get(pg.number, pg) for pg in pages]
+    elif media == "text/html":
+        from .html import read_html_pages
+        pages, timings = read_html_pages(blobs[0], p, ocr)
+    elif media == DOCX:
+        from .docx import read_docx_pages
+        pages = read_docx_pages(blobs[0])
+    elif media in CONVERTED:
+        from .docx import read_docx_pages
+        from .office import convert_to_docx
+        pages = read_docx_pages(convert_to_docx(blobs[0], CONVERTED[media]))
+    elif p.suffix.lower() == ".docx":
+        from .docx import docx_problem
+        raise ReadError(f"broken Word document (.docx): {docx_problem(blobs[0])}")
     elif media.startswith("image/"):
         n = count_frames(str(p)) if media == "image/tiff" else 1
         refs = [(i + 1, PageRef(str(p), i, "image")) for i in range(n)]

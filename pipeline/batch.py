@@ -45,7 +45,7 @@ from warehouse.schema import connect
 
 from .executors import make_executor
 from .ingest import (DEFAULT_DB, FileJob, FileResult, IngestSummary, Processed, discover_inputs,
-                     input_sha, sha256_file, write_processed)
+                     document_sha, input_sha, write_processed)
 from .lock import BatchLock
 from .version import PIPELINE_VERSION
 
@@ -120,7 +120,7 @@ class Writer:
 
 
 def _hash(parts: tuple[str, ...], path: str) -> str | None:
-    return input_sha(list(parts)) if parts else sha256_file(path)
+    return input_sha(list(parts)) if parts else document_sha(path)
 
 
 def _size(parts: tuple[str, ...], path: str) -> int:

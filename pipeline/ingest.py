@@ -108,6 +108,20 @@ def sha256_file(path: str) -> str | None:
     return h.hexdigest()
 
 
+def document_sha(path: str) -> str | None:
+    """The content hash of one input file, as ``read_source`` records it: for a
+    saved web page it covers the images saved beside it (``name_files/``), so a
+    changed table image is a changed document."""
+    from ocr.html import HTML_SUFFIXES, companion_dir, page_sha256
+    p = Path(path)
+    if p.suffix.lower() in HTML_SUFFIXES and companion_dir(p) is not None:
+        try:
+            return page_sha256(p)
+        except OSError:
+            return None
+    return sha256_file(path)
+
+
 def set_pattern(parts: list[Path]) -> str:
     """The display path of a page set: ``dir/name_p*.png`` or ``dir/name-*.jpg``."""
     first = parts[0]
@@ -142,14 +156,18 @@ def discover_inputs(paths: Iterable[str | os.PathLike]) -> tuple[list[Input], li
 
 def discover(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[str]]:
     """Files to ingest (named files as given, folders searched recursively for the
-    supported types) and the paths that do not exist."""
+    supported types) and the paths that do not exist. In a folder, what a browser
+    saved beside a web page (``name_files/``) belongs to that page and is not a
+    document of its own."""
+    from ocr.html import is_companion_file
     files: list[str] = []
     missing: list[str] = []
     for p in map(Path, paths):
         if p.is_dir():
             for f in sorted(p.rglob("*")):
                 if (f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES
-                        and not any(part.startswith(".") for part in f.relative_to(p).parts)):
+                        and not any(part.startswith(".") for part in f.relative_to(p).parts)
+                        and not is_companion_file(f)):
                     files.append(str(f))
         elif p.exists() or p.is_symlink():
             files.append(str(p))
@@ -256,7 +274,7 @@ def ingest(paths: Iterable[str | os.PathLike], db: str = DEFAULT_DB,
 def _one(con, run_id: int, item: Input, pool: _LazyPool, engine: str,
          searchable_dir: str | None) -> FileResult:
     path = item.path
-    sha = input_sha(list(item.parts)) if item.parts else sha256_file(path)
+    sha = input_sha(list(item.parts)) if item.parts else document_sha(path)
     if sha:
         k = wl.known(con, sha)
         if k and k.pipeline_version == PIPELINE_VERSION and k.status != "failed":

@@ -2,12 +2,14 @@
 # Installs the Debian packages reportdb needs, if any is missing:
 # Python with venv, Tesseract with the Simplified-Chinese model, the WenQuanYi
 # CJK fonts (the fixture generator embeds them in PDFs), poppler's tools,
-# Chromium (headless, for the review site's browser test).
+# Chromium (headless, for the review site's browser test), LibreOffice Writer
+# without a GUI (converts .doc/.wps to .docx: ocr/office.py).
 # Runs apt-get only when something is missing; needs root for that.
 set -euo pipefail
 
 PKGS=(tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng fonts-wqy-zenhei fonts-wqy-microhei poppler-utils
-      chromium)  # chromium: the review site is tested in a real headless browser
+      chromium  # chromium: the review site is tested in a real headless browser
+      libreoffice-writer-nogui)  # .doc/.wps → .docx; Debian 12: 84 MB download, 259 MB installed
 if ! command -v python3 >/dev/null 2>&1; then
   PKGS+=(python3 python3-venv python3-pip)
 elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then

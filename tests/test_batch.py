@@ -69,7 +69,7 @@ BAD = {  # file → (stage, reason as recorded)
     "empty.pdf": ("read", "empty file (0 bytes)"),
     "truncated.pdf": ("read", "broken PDF"),
     "locked.pdf": ("read", "password-protected PDF"),
-    "lying.pdf": ("read", "unsupported file type (text/html, extension .pdf)"),
+    "lying.pdf": ("extract", "not a report"),  # read as the web page it is
     "noise.png": ("extract", "not a report"),
     "minutes.pdf": ("extract", "not a report"),
     "bomb.png": ("read", "image too large (DecompressionBombError: refused as a possible decompression bomb)"),

@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS cells (
     page INTEGER,
     bbox DOUBLE[],                   -- x0, y0, x1, y1 in page units, origin top left
     confidence DOUBLE,
-    origin VARCHAR                   -- text | text_layer | ocr | correction
+    origin VARCHAR                   -- text | text_layer | ocr | html | docx | mixed | correction
 );
 
 CREATE TABLE IF NOT EXISTS checks (
@@ -73,7 +73,7 @@ CREATE TABLE IF NOT EXISTS pages (
     doc_id VARCHAR NOT NULL,
     page INTEGER,
     text VARCHAR,
-    source VARCHAR                   -- text | text_layer | ocr
+    source VARCHAR                   -- text | text_layer | ocr | html | docx
 );
 
 CREATE TABLE IF NOT EXISTS paragraphs (

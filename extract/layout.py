@@ -30,7 +30,8 @@ from .numbers import chinese_to_int, fold
 _PAGE_NO = re.compile(
     r"^\s*(?:[-—–－~]\s*\d{1,4}\s*[-—–－~]|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
     r"|\d{1,4}\s*/\s*\d{1,4}|[Pp]\s*\.\s*\d{1,4}|Page\s+\d{1,4}\b.*)\s*$")
-_BARE_NO = re.compile(r"^\s*\d{1,4}\s*$")
+# at a page's edge: a bare number, or one whose other dash OCR lost (``- 1 -`` read as ``-1``)
+_BARE_NO = re.compile(r"^\s*[-—–－~]?\s*\d{1,4}\s*[-—–－~]?\s*$")
 _TITLE_LIKE = re.compile(r"^.{0,40}(政府信息公开|政务公开|信息公开).{0,20}报告$")
 _EDGE = 2  # lines at the top and the bottom of a page where furniture sits
 

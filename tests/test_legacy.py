@@ -1,10 +1,11 @@
 """Pre-2019 reports end to end, and the signed and money columns of the gov2019 table 2.
 
-One mixed folder — the legacy samples (a national annex, no annex, 定西's coded
-annex with 本期实际/本年累计), each as a text dump and a born-digital PDF, beside
-every sample of the national formats — goes through one ``reportdb ingest``
-(the console script of this tree, a real DuckDB file); every document is then
-compared whole with its ground truth, units included where the truth has them.
+The mixed folder of ``conftest.mixed`` (every form, one ``reportdb ingest``)
+holds the legacy samples (a national annex, no annex, 定西's coded annex with
+本期实际/本年累计), each as a text dump and a born-digital PDF, beside every
+sample of the national formats; every document is compared whole with its
+ground truth, units included where the truth has them (the web pages, Word
+files and the scan of that folder: ``test_mixed``).
 """
 
 from __future__ import annotations
@@ -45,22 +46,6 @@ def test_committed_legacy_samples_are_what_the_generator_writes(tmp_path):
     assert sorted(p.name for p in written) == sorted(p.name for p in LEGACY.iterdir())
     for p in written:
         assert filecmp.cmp(p, LEGACY / p.name, shallow=False), f"{p.name} differs: run make fixtures"
-
-
-@pytest.fixture(scope="module")
-def mixed(tmp_path_factory):
-    """Every sample, national and legacy, text and PDF, in one folder, one ingest."""
-    base = tmp_path_factory.mktemp("legacy")
-    folder = base / "inbox"
-    folder.mkdir()
-    for src in list(SAMPLES.iterdir()) + list(LEGACY.iterdir()):
-        if src.suffix in (".txt", ".pdf"):
-            shutil.copy(src, folder / src.name)
-    db = base / "m.duckdb"
-    p = reportdb("ingest", folder, "--db", db)
-    n = len(list(folder.iterdir()))
-    assert f"{n} files: {n} loaded" in p.stdout, p.stdout
-    return folder, db
 
 
 def _truths():

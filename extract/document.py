@@ -14,7 +14,7 @@ from . import layout, legacy
 from .checks import evaluate
 from .mentions import mentions
 from .metadata import read_metadata, signature
-from .regions import place_document, region_flags
+from .regions import mend_names, place_document, region_flags
 from .readings import choose_readings, unsure_cells
 from .model import Extraction, Flag, NotAReport, Paragraph
 from .tables import map_table
@@ -149,8 +149,17 @@ def extract(source: Source) -> Extraction:
                             signature([b for b in blocks if b.kind != "table"]))
     flags.extend(region_flags(region, meta.agency))
     place = region.place
+    title, agency = meta.title, meta.agency
+    if place is not None and any(p.source == "ocr" for p in source.pages):
+        # names that matter are matched against what is known, not trusted raw
+        for what, read in (("title", title), ("agency", agency)):
+            mended = mend_names(read, place) if read else read
+            if mended != read:
+                flags.append(Flag("name_mended", what, f"read {read!r}; official place names put "
+                                  f"back: {mended!r}", "info"))
+                title, agency = (mended, agency) if what == "title" else (title, mended)
     return Extraction(
-        title=meta.title, agency=meta.agency, year=meta.year, format=fmt_key,
+        title=title, agency=agency, year=meta.year, format=fmt_key,
         pages=[(p.number, p.text, p.source) for p in source.pages], paragraphs=paragraphs,
         cells=cells, checks=checks, mentions=mentions(blocks), flags=flags,
         province=place and place.province, city=place and place.prefecture,

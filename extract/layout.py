@@ -21,6 +21,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
+from rapidfuzz import fuzz
+
 from ocr.model import BBox, Grid, Line, Page
 
 from .numbers import chinese_to_int, fold
@@ -31,7 +33,7 @@ _PAGE_NO = re.compile(
     r"^\s*(?:[-—–－~]\s*\d{1,4}\s*[-—–－~]|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
     r"|\d{1,4}\s*/\s*\d{1,4}|[Pp]\s*\.\s*\d{1,4}|Page\s+\d{1,4}\b.*)\s*$")
 # at a page's edge: a bare number, or one whose other dash OCR lost (``- 1 -`` read as ``-1``)
-_BARE_NO = re.compile(r"^\s*[-—–－~]?\s*\d{1,4}\s*[-—–－~]?\s*$")
+_BARE_NO = re.compile(r"^\s*[-—–－~.·]?\s*\d{1,4}\s*[-—–－~.·]?\s*$")  # OCR: "- 1 -" → ".1"
 _TITLE_LIKE = re.compile(r"^.{0,40}(政府信息公开|政务公开|信息公开).{0,20}报告$")
 _EDGE = 2  # lines at the top and the bottom of a page where furniture sits
 
@@ -45,6 +47,13 @@ def _edge_indexes(lines: list[Line]) -> list[int]:
     return sorted(set(idx[:_EDGE] + idx[-_EDGE:]))
 
 
+_FUZZY_MIN = 8  # edge lines at least this long may match a running header loosely
+
+
+def _alike(a: str, b: str) -> bool:
+    return a == b or (min(len(a), len(b)) >= _FUZZY_MIN and fuzz.ratio(a, b) >= 85)
+
+
 def _furniture_key(text: str) -> str:
     return re.sub(r"\d+", "#", re.sub(r"\s+", "", fold(text)))
 
@@ -52,13 +61,20 @@ def _furniture_key(text: str) -> str:
 def strip_furniture(pages: list[Page]) -> tuple[list[Page], list[tuple[int, str]]]:
     """Pages without page numbers and running headers/footers, and what was removed."""
     multi = len(pages) > 1
+    per_page = [{_furniture_key(page.lines[i].text) for i in _edge_indexes(page.lines)
+                 if not _is_table_line(page.lines[i])} for page in pages]
     edge_counts: Counter[str] = Counter()
-    for page in pages:
-        seen = {_furniture_key(page.lines[i].text) for i in _edge_indexes(page.lines)
-                if not _is_table_line(page.lines[i])}
+    for seen in per_page:
         edge_counts.update(seen)
     running = {k for k, n in edge_counts.items()
                if multi and n >= 2 and n >= len(pages) / 2 and len(k) <= 60}
+    # OCR reads a running header a little differently on each page (办事处 → 办可处):
+    # a long edge line as like one on half the pages as that is the same header
+    for seen in per_page if multi else ():
+        for k in seen - running:
+            if _FUZZY_MIN <= len(k) <= 60 and sum(
+                    any(_alike(k, o) for o in other) for other in per_page) >= max(2, len(pages) / 2):
+                running.add(k)
     out, removed = [], []
     for n, page in enumerate(pages):
         edge_list = _edge_indexes(page.lines)

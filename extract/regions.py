@@ -335,3 +335,21 @@ def region_flags(res: Resolution, agency: str | None) -> list:
         elif "township list" in note:
             out.append(Flag("township_not_listed", "document", note, "info"))
     return out
+
+
+def mend_names(text: str, place: Place) -> str:
+    """``text`` (an OCR'd agency name or title) with each official name of
+    ``place`` put back where OCR misread one glyph of it: 成者市武候区玉林街道办事处
+    → 成都市武侯区玉林街道办事处 once the region is known to be 成都市武侯区. Only a
+    window of the name's length that differs in exactly one glyph, not the last
+    (市/区/县/镇/街道 must be read right), and is the only such window, is mended."""
+    for name in (place.province, place.prefecture, place.county, place.township):
+        if not name or len(name) < 3 or name in text:
+            continue
+        hits = [i for i in range(len(text) - len(name) + 1)
+                if text[i + len(name) - 1] == name[-1]
+                and sum(a != b for a, b in zip(text[i:i + len(name)], name)) == 1]
+        if len(hits) == 1:
+            i = hits[0]
+            text = text[:i] + name + text[i + len(name):]
+    return text

@@ -24,7 +24,7 @@ from ocr.images import estimate_dpi, group_page_sets, load, PageRef
 from pipeline.ingest import ingest
 
 from .conftest import SAMPLES
-from .golden import load_truth
+from .golden import compare, load_truth, stored
 
 SCANS = SAMPLES.parent / "scans"
 TRUTHS = sorted(SCANS.glob("*.truth.json"))
@@ -68,10 +68,13 @@ def test_scan_values_against_truth(db, truth_path):
              for c in truth["cells"] if got.get((c["table"], c["row"], c["col"])) != c["value"]]
     # zero silent errors: a document with any wrong or missing value is not ok
     assert not (wrong and status == "ok"), wrong
-    # and the reading itself is good: at most 2 % of the values wrong or missing on
-    # every committed scan (clean 300 dpi, 200 dpi dash-for-zero JPEGs, bilevel G4
-    # TIFF with turned pages, red seal)
-    assert len(wrong) <= 0.02 * len(truth["cells"]), wrong
+    # and the reading itself: compared whole with the truth (every value, the title and
+    # agency with OCR'd place names mended, the mentions, the sentence a page break cut,
+    # the failed identities) on every committed scan (clean 300 dpi, 200 dpi dash-for-zero
+    # JPEGs, bilevel G4 TIFF with turned pages, red seal); the one difference allowed is
+    # a document held for review that is right (values read unsurely are reviewed)
+    diffs = compare(truth, stored(con, _doc(con, truth["name"])[2]))
+    assert diffs in ([], ["status: expected ok, got needs_review"]), diffs
     assert (year, fmt) == (truth["metadata"]["year"], truth["metadata"]["format"])
     if truth["failed_checks"]:  # the printed typo is found through OCR too
         failed = {f"{k}:{s}" for k, s in con.execute(

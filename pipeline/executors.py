@@ -31,6 +31,7 @@ from typing import Callable, Iterable, Iterator
 from .ingest import FileJob, Processed, _LazyPool, process
 
 TICK = 0.5  # seconds between ``None`` yields while waiting
+MAX_FAILED_STARTS = 3  # workers dying one after another while loading: the batch cannot run
 
 
 def run_job(job: FileJob, page_workers: int = 1) -> Processed:
@@ -147,6 +148,7 @@ class LocalExecutor:
     def run(self, jobs: Iterable[FileJob]) -> Iterator[tuple[FileJob, Processed] | None]:
         queue = deque(jobs)
         pool = [self._start() for _ in range(min(self.workers, len(queue)))]
+        failed_starts = 0  # workers in a row that died before they were ready
         try:
             while queue or any(w.job for w in pool):
                 for w in pool:
@@ -168,8 +170,20 @@ class LocalExecutor:
                     if not w.ready and w.conn in ready:
                         try:
                             w.ready = w.conn.recv() == READY
+                            failed_starts = 0
                         except (EOFError, OSError):  # died while starting: start another
+                            w.proc.join(1)
+                            code = w.proc.exitcode
                             self._kill(w)
+                            failed_starts += 1
+                            if failed_starts >= MAX_FAILED_STARTS:  # it never will: say so, do not spin
+                                why = (f"no worker could start ({failed_starts} died while loading, "
+                                       f"last with status {code}; memory limit too low?)")
+                                while queue:
+                                    job = queue.popleft()
+                                    yield job, failed(job, why)
+                                w.ready = True  # dead and idle: nothing is sent to it or awaited from it
+                                continue
                             pool[i] = self._start()
                         continue
                     if w.job is None:

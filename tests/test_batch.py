@@ -297,3 +297,13 @@ def test_ray_executor_gives_the_local_results(tmp_path):
     assert (local.count("loaded"), local.count("failed")) == (5, 1)
     assert (ray_run.count("loaded"), ray_run.count("failed")) == (5, 1)
     assert content(tmp_path / "ray.duckdb") == content(tmp_path / "local.duckdb")
+
+
+def test_workers_that_cannot_start_fail_the_files_instead_of_spinning():
+    # a memory limit too small for a worker to load the extraction modules: each
+    # replacement would die the same way; after three the files fail with the reason
+    ex = LocalExecutor(workers=1, memory_limit=96 << 20)
+    t0 = time.monotonic()
+    out = [p.error for _, p in filter(None, ex.run([FileJob("/x/a.txt", None), FileJob("/x/b.txt", None)]))]
+    assert time.monotonic() - t0 < 60
+    assert len(out) == 2 and all(e.startswith("no worker could start (3 died while loading") for e in out), out

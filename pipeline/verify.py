@@ -52,6 +52,11 @@ def refresh(con: duckdb.DuckDBPyConnection, doc_id: str) -> Outcome:
     spec = load_spec().get(fmt or "")
     checks = evaluate(spec, cells) if spec else legacy.evaluate(cells) if fmt == "legacy" else []
     corrected = {f"{c.table_key}:{c.row_key}/{c.col_key}" for c in cells if c.origin == "correction"}
+    if spec:  # a row flag (table_incomplete) is resolved once every cell of the row is given
+        for t, ts in spec.tables.items():
+            for r in dict.fromkeys(r for r, _ in ts.cells()):
+                if all(f"{t}:{r}/{c}" in corrected for rr, c in ts.cells() if rr == r):
+                    corrected.add(f"{t}:{r}")
     open_flags = [s for (s,) in con.execute(
         "SELECT scope FROM flags WHERE doc_id = ? AND severity = 'review' AND flag <> ?",
         [doc_id, wc.ORPHAN_FLAG]).fetchall() if s not in corrected]
@@ -89,9 +94,11 @@ def correct(con: duckdb.DuckDBPyConnection, doc: str, table: str, row: str, col:
         if q.value is None and value.strip():
             raise CorrectionError(f"{value!r} is not a number a table cell can hold")
         new_value = q.value
+    spec = load_spec().get(fmt or "")
+    addable = bool(spec and table in spec.tables and (row, col) in spec.tables[table].cells())
     con.execute("BEGIN TRANSACTION")
     try:
-        cid = wc.record(con, doc_id, sha, (table, row, col), new_value, value, by, note, kind)
+        cid = wc.record(con, doc_id, sha, (table, row, col), new_value, value, by, note, kind, addable)
         out = refresh(con, doc_id)
         con.execute("COMMIT")
     except BaseException:

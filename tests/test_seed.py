@@ -37,8 +37,8 @@ def test_document_metadata(con):
 
 
 def test_incomplete_table_is_recorded_not_zero_filled(con):
-    (detail,) = one(con, "SELECT detail FROM flags WHERE flag = 'table_incomplete'")
-    assert "results_total" in detail and "carried_out" in detail
+    scopes = {s for (s,) in con.execute("SELECT scope FROM flags WHERE flag = 'table_incomplete'").fetchall()}
+    assert scopes == {"requests:results_total", "requests:carried_out"}
     assert one(con, "SELECT count(*) FROM cells WHERE row_key IN ('results_total', 'carried_out')")[0] == 0
 
 
@@ -109,3 +109,44 @@ def test_reingest_is_idempotent_and_a_changed_file_replaces(tmp_path, seed_path)
     assert con.execute("SELECT count(*) FROM cells").fetchone()[0] == 186
     assert con.execute("SELECT count(*) FROM runs").fetchone()[0] == 3
     con.close()
+
+
+def test_an_archivist_adds_the_rows_the_report_lacks(db, tmp_path):
+    # the seed's table 3 stops before （七）总计 and 四、结转: the values are added from
+    # the paper with `reportdb correct`; each missing row's flag is then resolved, the
+    # identities are evaluated on the added cells, and the added cells are in cell_values
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from warehouse.corrections import orphans
+    path = str(tmp_path / "added.duckdb")
+    shutil.copy(db, path)
+    c = duckdb.connect(path, read_only=True)
+    doc_id = one(c, "SELECT doc_id FROM documents")[0]
+    sums = dict(c.execute("SELECT col_key, sum(value) FROM cells WHERE table_key = 'requests' AND row_key "
+                          "NOT IN ('new', 'carried_in') GROUP BY 1").fetchall())
+    c.close()
+    runner = CliRunner()
+    res = runner.invoke(app, ["correct", doc_id, "requests", "no_such_row", "total", "3", "--by", "x",
+                              "--db", path])
+    assert res.exit_code == 1 and "no cell requests:no_such_row/total in this document or its format" in res.output
+    for col, total in sums.items():
+        for row, value in (("results_total", total), ("carried_out", 0)):
+            res = runner.invoke(app, ["correct", doc_id, "requests", row, col, f"{value:g}", "--by", "Li Na",
+                                      "--note", "from the paper copy", "--db", path])
+            assert res.exit_code == 0, res.output
+    c = duckdb.connect(path, read_only=True)
+    added = c.execute("SELECT count(*), count(extracted_value), min(origin) FROM cell_values "
+                      "WHERE row_key IN ('results_total', 'carried_out')").fetchone()
+    assert added == (14, 0, "correction")
+    assert set(c.execute("SELECT DISTINCT kind FROM corrections").fetchall()) == {("added",)}
+    assert orphans(c) == []
+    failed = c.execute("SELECT check_key, scope FROM checks WHERE NOT ok").fetchall()
+    evaluated = c.execute("SELECT count(*) FROM checks WHERE check_key = 'requests_results_total'").fetchone()[0]
+    status = one(c, "SELECT status FROM documents")[0]
+    c.close()
+    assert evaluated == 7 and not [f for f in failed if f[0] == "requests_results_total"]
+    # with the rows given (and balancing), nothing holds the document back any more
+    assert (status, failed) == ("ok", [])

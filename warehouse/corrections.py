@@ -48,12 +48,21 @@ def document(con: duckdb.DuckDBPyConnection, doc: str) -> tuple[str, str, str | 
 
 
 def record(con: duckdb.DuckDBPyConnection, doc_id: str, sha256: str, key: tuple[str, str, str],
-           new_value: float | None, new_raw: str, by: str, note: str | None, kind: str) -> int:
-    """Write one correction of an existing cell; returns its id."""
+           new_value: float | None, new_raw: str, by: str, note: str | None, kind: str,
+           addable: bool = False) -> int:
+    """Write one correction of a cell; returns its id. A cell that was not
+    extracted is added (kind ``added``) only when ``addable``: it is a cell the
+    document's format prints (the caller knows the format)."""
     row = con.execute("SELECT value, raw FROM cell_values WHERE doc_id = ? AND table_key = ? "
                       "AND row_key = ? AND col_key = ?", [doc_id, *key]).fetchone()
     if row is None:
-        raise CorrectionError(f"{doc_id}: no cell {key[0]}:{key[1]}/{key[2]} (see 'reportdb show')")
+        if not addable:
+            raise CorrectionError(f"{doc_id}: no cell {key[0]}:{key[1]}/{key[2]} in this document or "
+                                  "its format (see 'reportdb show')")
+        row, kind = (None, None), "added"
+    elif not con.execute("SELECT count(*) FROM cells WHERE doc_id = ? AND table_key = ? AND row_key = ? "
+                         "AND col_key = ?", [doc_id, *key]).fetchone()[0]:
+        kind = "added"  # a second word on a cell a person added: it stays an added cell
     if not by.strip():
         raise CorrectionError("a correction needs the name of who made it (--by)")
     return con.execute(
@@ -75,7 +84,8 @@ def of_document(con: duckdb.DuckDBPyConnection, doc_id: str) -> list[Correction]
 
 
 def orphans(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str, str]]:
-    """Corrections whose cell is not (or no longer) among the extracted cells:
+    """Corrections whose cell is not (or no longer) among the extracted cells,
+    except cells a person added to a document still loaded:
     (correction_id, doc_id, cell, why)."""
     rows = con.execute("""
         SELECT k.correction_id, k.doc_id, k.table_key || ':' || k.row_key || '/' || k.col_key,
@@ -85,7 +95,8 @@ def orphans(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str, str]]:
         LEFT JOIN documents d ON d.sha256 = k.sha256 AND d.status <> 'failed'
         LEFT JOIN cells c ON c.doc_id = d.doc_id AND c.table_key = k.table_key
              AND c.row_key = k.row_key AND c.col_key = k.col_key
-        WHERE c.doc_id IS NULL ORDER BY k.correction_id""").fetchall()
+        WHERE c.doc_id IS NULL AND NOT (k.kind = 'added' AND d.doc_id IS NOT NULL)
+        ORDER BY k.correction_id""").fetchall()
     return [tuple(r) for r in rows]
 
 

@@ -137,7 +137,7 @@ CREATE TABLE IF NOT EXISTS corrections (
     corrected_by VARCHAR NOT NULL,
     corrected_at TIMESTAMP NOT NULL,
     note VARCHAR,
-    kind VARCHAR                     -- manual | suggestion (an identity's repair, accepted)
+    kind VARCHAR                     -- manual | suggestion (an identity's repair, accepted) | added (a cell the machine missed)
 );
 
 -- what researchers query: the extracted cells with the latest correction applied
@@ -158,7 +158,16 @@ SELECT c.doc_id, c.table_key, c.row_key, c.col_key,
 FROM cells c
 JOIN documents d USING (doc_id)
 LEFT JOIN latest l ON l.sha256 = d.sha256 AND l.table_key = c.table_key
-                  AND l.row_key = c.row_key AND l.col_key = c.col_key;
+                  AND l.row_key = c.row_key AND l.col_key = c.col_key
+UNION ALL  -- cells the machine missed, added by a person from the paper
+SELECT d.doc_id, l.table_key, l.row_key, l.col_key, l.new_value, l.new_raw,
+       CAST(NULL AS VARCHAR), CAST(NULL AS INTEGER), CAST(NULL AS DOUBLE[]), 1.0, 'correction',
+       CAST(NULL AS DOUBLE), l.correction_id
+FROM latest l
+JOIN documents d ON d.sha256 = l.sha256 AND d.status <> 'failed'
+WHERE l.kind = 'added' AND NOT EXISTS (
+    SELECT 1 FROM cells c WHERE c.doc_id = d.doc_id AND c.table_key = l.table_key
+                            AND c.row_key = l.row_key AND c.col_key = l.col_key);
 
 -- where the issuing body sits in the official hierarchy (extract.regions)
 ALTER TABLE documents ADD COLUMN IF NOT EXISTS agency_kind VARCHAR;     -- government | office | department | township | street | development_zone

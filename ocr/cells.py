@@ -297,19 +297,20 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
     cells = [c for t in tables for c in t]
     inks = [ink_box(binary, c.box, dpi) for c in cells]
     faint: set[int] = set()
-    own = [binary]  # the page's own image stays as it was: faint ink goes into a copy
+    page_binary = binary  # the page's own image stays as it was: faint ink goes into a copy
 
     def add_faint(i: int) -> None:
+        nonlocal binary
         mask = faint_ink(gray, cells[i].box, dpi)
         if mask is None:
             return
-        if own[0] is binary:
-            own[0] = binary.copy()
+        if binary is page_binary:
+            binary = binary.copy()
         m = max(3, int(0.012 * dpi))
         c = cells[i]
-        region = own[0][c.box[1] + m:c.box[3] - m, c.box[0] + m:c.box[2] - m]
+        region = binary[c.box[1] + m:c.box[3] - m, c.box[0] + m:c.box[2] - m]
         np.maximum(region, mask, out=region)
-        found = ink_box(own[0], c.box, dpi)
+        found = ink_box(binary, c.box, dpi)
         if found is not None:
             inks[i] = found
             faint.add(i)
@@ -325,9 +326,8 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
     # broke up (read as digits they come back as 2 or 7); no digit is that flat
     for i, b in enumerate(inks):
         if (b is not None and i not in faint and b[3] - b[1] < 0.35 * line_h
-                and not is_dash(own[0], b, line_h)):
+                and not is_dash(binary, b, line_h)):
             add_faint(i)
-    binary = own[0]
     values = [i for i, b in enumerate(inks) if b is not None and looks_numeric(binary, b, line_h)]
     # measured again against the digits themselves: a unit glyph (元, 万) printed
     # after the number is wider than any digit and sends the cell to the labels

@@ -123,12 +123,13 @@ def read_source(path: str | Path, parts: list[Path] | None = None,
             if parts:
                 raise ReadError(f"{f.name}: {exc.reason}") from exc
             raise
-    sha = hashlib.sha256(blobs[0]).hexdigest() if len(blobs) == 1 else hashlib.sha256(
-        b"".join(hashlib.sha256(b).digest() for b in blobs)).hexdigest()
-    media = sniff(blobs[0], files[0].suffix.lower())
     if not parts and p.suffix.lower() in HTML_SUFFIXES:
         from .html import page_sha256
         sha = page_sha256(p, blobs[0])  # the page and the images saved beside it
+    else:
+        sha = hashlib.sha256(blobs[0]).hexdigest() if len(blobs) == 1 else hashlib.sha256(
+            b"".join(hashlib.sha256(b).digest() for b in blobs)).hexdigest()
+    media = sniff(blobs[0], files[0].suffix.lower())
     images, timings, per_page = {}, {}, {}
     if parts:
         kinds = {sniff(b, f.suffix.lower()) for b, f in zip(blobs, files)}

@@ -54,9 +54,11 @@ def refresh(con: duckdb.DuckDBPyConnection, doc_id: str) -> Outcome:
     corrected = {f"{c.table_key}:{c.row_key}/{c.col_key}" for c in cells if c.origin == "correction"}
     if spec:  # a row flag (table_incomplete) is resolved once every cell of the row is given
         for t, ts in spec.tables.items():
-            for r in dict.fromkeys(r for r, _ in ts.cells()):
-                if all(f"{t}:{r}/{c}" in corrected for rr, c in ts.cells() if rr == r):
-                    corrected.add(f"{t}:{r}")
+            rows: dict[str, list[str]] = {}
+            for r, c in ts.cells():
+                rows.setdefault(r, []).append(c)
+            corrected |= {f"{t}:{r}" for r, cols in rows.items()
+                          if all(f"{t}:{r}/{c}" in corrected for c in cols)}
     open_flags = [s for (s,) in con.execute(
         "SELECT scope FROM flags WHERE doc_id = ? AND severity = 'review' AND flag <> ?",
         [doc_id, wc.ORPHAN_FLAG]).fetchall() if s not in corrected]

@@ -3,17 +3,25 @@
 # Python with venv, Tesseract with the Simplified-Chinese model, the WenQuanYi
 # CJK fonts (the fixture generator embeds them in PDFs), poppler's tools,
 # Chromium (headless, for the review site's browser test), LibreOffice Writer
-# without a GUI (converts .doc/.wps to .docx: ocr/office.py).
+# without a GUI (converts .doc/.wps to .docx: ocr/office.py), and what pip needs to
+# build tesserocr against this Tesseract (its library held in each OCR worker).
 # Runs apt-get only when something is missing; needs root for that.
 set -euo pipefail
 
 PKGS=(tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng fonts-wqy-zenhei fonts-wqy-microhei poppler-utils
       chromium  # chromium: the review site is tested in a real headless browser
-      libreoffice-writer-nogui)  # .doc/.wps → .docx; Debian 12: 84 MB download, 259 MB installed
+      libreoffice-writer-nogui  # .doc/.wps → .docx; Debian 12: 84 MB download, 259 MB installed
+      # tesserocr is built from source against Debian's libtesseract (the Makefile asks pip
+      # for no binary): its wheel carries a newer Tesseract that reads differently from the
+      # command the benchmark compares with; building takes about 25 s
+      libtesseract-dev libleptonica-dev pkg-config g++)
 if ! command -v python3 >/dev/null 2>&1; then
-  PKGS+=(python3 python3-venv python3-pip)
-elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
-  PKGS+=(python3-venv python3-pip)
+  PKGS+=(python3 python3-venv python3-pip python3-dev)
+else
+  python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || PKGS+=(python3-venv python3-pip)
+  # the headers of the Python that builds the venv (Debian's python3 has them in python3-dev)
+  python3 -c 'import os, sysconfig; raise SystemExit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+    >/dev/null 2>&1 || PKGS+=(python3-dev)
 fi
 
 missing=()

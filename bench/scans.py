@@ -205,6 +205,60 @@ def main(argv: list[str] | None = None) -> None:
     print(report)
 
 
+def _seconds(rs, by_name, floor) -> tuple[float, float, float, float]:
+    """Mean seconds a page, reportdb and raw tesseract, over all pages and over
+    the pages with a table (raw 0 where the floor was not run)."""
+    pages = sum(r["pages"] for r in rs)
+    secs = sum(sum(r["page_seconds"].values()) for r in rs)
+    raw = [floor[p] for r in rs for p in by_name[r["name"]]["pages"] if p in floor]
+    tg_pages, rd_t, raw_t = 0, 0.0, 0.0
+    for r in rs:
+        it = by_name[r["name"]]
+        tg = truth_grids(it["pdf"])
+        for k, p in enumerate(it["pages"], 1):
+            if tg.get(k):
+                tg_pages += 1
+                raw_t += floor.get(p, 0.0)
+                rd_t += float(r["page_seconds"].get(k, r["page_seconds"].get(str(k), 0.0)))
+    return (secs / max(1, pages), (sum(raw) / len(raw)) if raw else 0.0,
+            rd_t / max(1, tg_pages), raw_t / max(1, tg_pages))
+
+
+def _row(kind, rs, errs, by_name, floor, peer) -> str:
+    """One line of the summary table: the documents ``rs`` of one kind (or all)."""
+    cells = sum(r["cells"] for r in rs)
+    wrong = sum(len(r["wrong"]) for r in rs)
+    silent = sum(r["silent"] for r in rs)
+    status_ok = sum(1 for r in rs if r["status"] == r["truth_status"] or
+                    (r["truth_status"] == "ok" and r["status"] == "needs_review" and r["wrong"]))
+    d = sum(r["cer"][0] for r in rs), sum(r["cer"][1] for r in rs)
+    dl = sum(r["cer_lenient"][0] for r in rs), sum(r["cer_lenient"][1] for r in rs)
+    secs, raw, table_secs, table_raw = _seconds(rs, by_name, floor)
+    peer_right = peer_total = rd_right = rd_total = 0
+    for r in rs:
+        it = by_name[r["name"]]
+        tg = truth_grids(it["pdf"])
+        for k in range(1, len(it["pages"]) + 1):
+            if not tg.get(k):
+                continue
+            grids = r["grid_pages"].get(k, r["grid_pages"].get(str(k), []))  # str: read back from JSON
+            found = [{(a, b): t for a, b, t in g} for g in grids]
+            a, b = grid_score(tg[k], found)
+            rd_right, rd_total = rd_right + a, rd_total + b
+            pr = peer.get(f"{r['name']}|{k}")
+            if pr is not None:
+                pf = [{(c["row"], c["col"]): c["text"] for c in t["cells"]} for t in pr.get("tables", [])]
+                a2, b2 = grid_score(tg[k], pf)
+                peer_right, peer_total = peer_right + a2, peer_total + b2
+    nan = float("nan")
+    return (f"| {kind} | {len(rs)}{f' (+{len(errs)} failed)' if errs else ''} | "
+            f"{100 * (cells - wrong) / max(1, cells):.2f} % | {wrong} | {silent} | {status_ok}/{len(rs)} | "
+            f"{100 * d[0] / max(1, d[1]):.2f} / {100 * dl[0] / max(1, dl[1]):.2f} % | "
+            f"{secs:.2f} | {raw or nan:.2f} | {table_secs:.2f} / {table_raw:.2f} | "
+            + (f"{100 * peer_right / max(1, peer_total):.1f} % | " if peer else "— | ")
+            + f"{100 * rd_right / max(1, rd_total):.1f} % |")
+
+
 def summarise(items, results, floor, peer, wall, floor_wall, args) -> str:
     by_name = {it["name"]: it for it in items}
     lines = [f"engine {args.engine}; {len(results)} documents, "
@@ -219,43 +273,14 @@ def summarise(items, results, floor, peer, wall, floor_wall, args) -> str:
     for kind in kinds:
         rs = [r for r in results if r.get("kind") == kind]
         errs = [r for r in results if r.get("error") and r["name"].endswith("_" + kind)]
-        cells = sum(r["cells"] for r in rs)
-        wrong = sum(len(r["wrong"]) for r in rs)
-        silent = sum(r["silent"] for r in rs)
-        status_ok = sum(1 for r in rs if r["status"] == r["truth_status"] or
-                        (r["truth_status"] == "ok" and r["status"] == "needs_review" and r["wrong"]))
-        d = sum(r["cer"][0] for r in rs), sum(r["cer"][1] for r in rs)
-        dl = sum(r["cer_lenient"][0] for r in rs), sum(r["cer_lenient"][1] for r in rs)
-        pages = sum(r["pages"] for r in rs)
-        secs = sum(sum(r["page_seconds"].values()) for r in rs)
-        raw = [floor[p] for r in rs for p in by_name[r["name"]]["pages"] if p in floor]
-        tg_pages, rd_t, raw_t = 0, 0.0, 0.0
-        peer_right = peer_total = rd_right = rd_total = 0
-        for r in rs:
-            it = by_name[r["name"]]
-            tg = truth_grids(it["pdf"])
-            for k, p in enumerate(it["pages"], 1):
-                if not tg.get(k):
-                    continue
-                tg_pages += 1
-                raw_t += floor.get(p, 0.0)
-                rd_t += float(r["page_seconds"].get(k, r["page_seconds"].get(str(k), 0.0)))
-                found = [{(a, b): t for a, b, t in g} for g in r["grid_pages"].get(k, [])]
-                a, b = grid_score(tg[k], found)
-                rd_right, rd_total = rd_right + a, rd_total + b
-                pr = peer.get(f"{r['name']}|{k}")
-                if pr is not None:
-                    pf = [{(c["row"], c["col"]): c["text"] for c in t["cells"]} for t in pr.get("tables", [])]
-                    a2, b2 = grid_score(tg[k], pf)
-                    peer_right, peer_total = peer_right + a2, peer_total + b2
-        lines.append(
-            f"| {kind} | {len(rs)}{f' (+{len(errs)} failed)' if errs else ''} | "
-            f"{100 * (cells - wrong) / max(1, cells):.2f} % | {wrong} | {silent} | {status_ok}/{len(rs)} | "
-            f"{100 * d[0] / max(1, d[1]):.2f} / {100 * dl[0] / max(1, dl[1]):.2f} % | "
-            f"{secs / max(1, pages):.2f} | {(sum(raw) / len(raw)) if raw else float('nan'):.2f} | "
-            f"{rd_t / max(1, tg_pages):.2f} / {raw_t / max(1, tg_pages):.2f} | "
-            + (f"{100 * peer_right / max(1, peer_total):.1f} % | " if peer else "— | ")
-            + f"{100 * rd_right / max(1, rd_total):.1f} % |")
+        lines.append(_row(kind, rs, errs, by_name, floor, peer))
+    everything = [r for r in results if r.get("kind")]
+    lines.append(_row("**all**", everything, [r for r in results if r.get("error")], by_name, floor, peer))
+    secs, raw, table_secs, table_raw = _seconds(everything, by_name, floor)
+    if raw and table_raw:
+        lines += ["", f"all pages: reportdb {secs:.2f} s a page against raw tesseract {raw:.2f} s "
+                      f"({secs / raw:.2f}×); table pages: {table_secs:.2f} s against {table_raw:.2f} s "
+                      f"({table_secs / table_raw:.2f}×)"]
     bad = [f"- {r['name']}: " + "; ".join(r["wrong"][:6]) for r in results if r.get("wrong")]
     failed = [f"- {r['name']}: failed: {r['error']}" for r in results if r.get("error")]
     if bad or failed:

@@ -9,7 +9,8 @@ Merged cells: python-docx's ``table.rows[i].cells`` repeats a merged cell once
 per grid column it covers, so the spans are read from the XML instead:
 ``w:gridSpan`` is a horizontal span, ``w:vMerge="restart"`` opens a vertical
 merge and a bare ``w:vMerge`` continues the cell above (its text is empty and
-is not a cell of its own); ``w:gridBefore`` shifts a row's first cell right.
+is not a cell of its own); ``w:gridBefore`` shifts a row's first cell right; a
+legacy ``w:hMerge`` continuation widens the cell on its left.
 Text boxes, headers and footers are not read: page furniture, not report text.
 
 Automatic list numbering: offices often let Word number the headings
@@ -209,10 +210,7 @@ def table_grid(tbl, page: int = 1, at: int | None = None) -> Grid:
     rows = [tr for tr in tbl.iterchildren(_W + "tr")]
     for r, tr in enumerate(rows):
         col = _int(_val(tr.find(_W + "trPr"), "gridBefore"), 0)
-        for tc in _row_cells(tr):
-            pr = tc.find(_W + "tcPr")
-            span = max(1, _int(_val(pr, "gridSpan")))
-            vmerge = _val(pr, "vMerge")
+        for tc, span, vmerge in _row_entries(tr):
             above = open_above.get(col)
             if vmerge is not None and vmerge != "restart" and above is not None and above["colspan"] == span:
                 above["rowspan"] = r - above["row"] + 1
@@ -225,6 +223,24 @@ def table_grid(tbl, page: int = 1, at: int | None = None) -> Grid:
             col += span
     return Grid(page, tuple(GridCell(c["row"], c["col"], c["text"], c["rowspan"], c["colspan"])
                             for c in cells), None, at)
+
+
+def _row_entries(tr):
+    """The row's cells as (``w:tc``, grid columns, ``w:vMerge``). A cell that a
+    legacy ``w:hMerge`` continues (Word 97–2003 wrote horizontal merges so, and
+    converters of old files still do) is folded into the cell on its left: Word
+    shows one cell across both."""
+    out: list[tuple] = []
+    for tc in _row_cells(tr):
+        pr = tc.find(_W + "tcPr")
+        span = max(1, _int(_val(pr, "gridSpan")))
+        hmerge = _val(pr, "hMerge")
+        if hmerge is not None and hmerge != "restart" and out:
+            first, first_span, vmerge = out[-1]
+            out[-1] = (first, first_span + span, vmerge)
+        else:
+            out.append((tc, span, _val(pr, "vMerge")))
+    return out
 
 
 def _row_cells(tr):

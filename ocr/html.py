@@ -23,9 +23,10 @@ The recipe:
    follows, as between paragraphs of a text dump); ``<br>`` ends a line only;
    each data ``<table>`` becomes a ``Grid`` with its ``rowspan``/``colspan``
    kept (tables that hold tables are page layout and are walked as flow); an
-   ``<img>`` whose file was saved beside the page (``name_files/``) and is big
-   enough to be a table is OCR'd with the scan path, and its grids and lines
-   come in at that place.
+   ``<img>`` whose file was saved beside the page (``name_files/``) or that is
+   written into the page (``data:image/…;base64``) and is big enough to be a
+   table is OCR'd with the scan path, and its grids and lines come in at that
+   place. Images on the web site (``/images/…``, ``http://…``) are not fetched.
 
 A page has no geometry, so each grid records where it stands among the lines
 (``Grid.at``) instead of a box; ``extract.layout.stream`` keeps that order.
@@ -33,8 +34,11 @@ A page has no geometry, so each grid records where it stands among the lines
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import re
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -367,9 +371,24 @@ class _Flow:
                 self.walk(child)
 
     def image(self, img) -> None:
-        path = local_image(self.base, img.get("src") or "")
-        if path is None or self.ocr is None or not self.ocr.enabled:
+        if self.ocr is None or not self.ocr.enabled:
             return
+        src = (img.get("src") or "").strip()
+        if src.startswith("data:"):  # embedded in the page, as single-file savers write them
+            embedded = embedded_image(src)
+            if embedded is not None:
+                with tempfile.TemporaryDirectory(prefix="reportdb-img-") as tmp:
+                    path = Path(tmp) / f"embedded{embedded[1]}"
+                    path.write_bytes(embedded[0])
+                    self.read_image(path)
+            return
+        path = local_image(self.base, src)
+        if path is not None:
+            self.read_image(path)
+
+    def read_image(self, path: Path) -> None:
+        """An image of the page, OCR'd with the scan path when it is big enough
+        to be a table; its grids and lines come in at this place."""
         from PIL import Image
         try:
             with Image.open(path) as im:
@@ -405,6 +424,22 @@ def _inside(b, outer) -> bool:
         return False
     cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
     return outer[0] <= cx <= outer[2] and outer[1] <= cy <= outer[3]
+
+
+_DATA_URI = re.compile(r"data:image/(png|jpeg|jpg|gif|bmp|tiff|webp);base64,", re.I)
+
+
+def embedded_image(src: str) -> tuple[bytes, str] | None:
+    """The bytes and file suffix of an image written into the page itself
+    (``data:image/png;base64,…``); None for anything else or broken base64."""
+    m = _DATA_URI.match(src)
+    if not m:
+        return None
+    try:
+        data = base64.b64decode(re.sub(r"\s+", "", src[m.end():]), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return (data, "." + m.group(1).lower()) if data else None
 
 
 def local_image(base: Path | None, src: str) -> Path | None:

@@ -11,6 +11,7 @@ two workers), each with its own profile.
 
 from __future__ import annotations
 
+import base64
 import filecmp
 import io
 import os
@@ -28,7 +29,7 @@ from extract.layout import TableRow, stream, strip_furniture
 from fixtures.generate import FORM_SAMPLES, forms
 from ocr.docx import chinese_counting
 from ocr.errors import ReadError
-from ocr.html import decode_html, read_html_pages
+from ocr.html import decode_html, embedded_image, read_html_pages
 from ocr.model import Grid, GridCell, Line, Page
 from ocr.read import read_source
 from pipeline.batch import batch
@@ -255,6 +256,46 @@ def test_word_merged_cells_come_back_with_their_spans():
     assert len(page.grids[2].cells) == 4 + 15 + 15  # each merged cell once
 
 
+def test_word_legacy_horizontal_merges_read_as_spans(tmp_path):
+    """The gov2019 .docx rewritten the Word 97 way: each ``w:gridSpan`` cell as a
+    ``w:hMerge`` restart cell and empty continuation cells. Same grids."""
+    from lxml import etree
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    with zipfile.ZipFile(GOV2019_DOCX) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    root = etree.fromstring(parts["word/document.xml"])
+    rewritten = 0
+    for tc in list(root.iter(w + "tc")):
+        span = tc.find(f"{w}tcPr/{w}gridSpan")
+        if span is None or int(span.get(w + "val")) < 2:
+            continue
+        n = int(span.get(w + "val"))
+        pr = span.getparent()
+        pr.remove(span)
+        etree.SubElement(pr, w + "hMerge").set(w + "val", "restart")
+        at = tc.getparent().index(tc)
+        for k in range(1, n):
+            cont = etree.Element(w + "tc")
+            cpr = etree.SubElement(cont, w + "tcPr")
+            for v in pr.findall(w + "vMerge"):  # a cell merged both ways continues both ways
+                cpr.append(etree.fromstring(etree.tostring(v)))
+            etree.SubElement(cpr, w + "hMerge")
+            etree.SubElement(cont, w + "p")
+            tc.getparent().insert(at + k, cont)
+        rewritten += 1
+    assert rewritten > 10
+    parts["word/document.xml"] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    legacy = tmp_path / "legacy.docx"
+    with zipfile.ZipFile(legacy, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    assert b"gridSpan" not in parts["word/document.xml"]
+    want = read_source(GOV2019_DOCX).pages[0].grids
+    got = read_source(legacy).pages[0].grids
+    assert [sorted(g.cells, key=lambda c: (c.row, c.col)) for g in got] == \
+        [sorted(g.cells, key=lambda c: (c.row, c.col)) for g in want]
+
+
 def test_word_list_numbers_come_back_as_section_labels(db):
     """The gov2019 .docx lets Word number its section headings: 一、 … 六、 are
     in numbering.xml, not in the text, and must still open sections 1 … 6."""
@@ -334,6 +375,28 @@ def test_saved_page_folder_belongs_to_the_page(tmp_path):
     Image.new("L", (40, 20), 0).save(folder / "table4.png")  # the image changed: the page changed
     assert document_sha(str(tmp_path / "page.html")) != before
     assert [r.outcome for r in batch(tmp_path, db, workers=1).results] == ["loaded"]
+
+
+def test_an_image_written_into_the_page_is_read_like_a_saved_one(tmp_path):
+    """A page saved as one file (SingleFile, "save as single file") carries its
+    table image inside the HTML as a data: URI, with no folder beside it."""
+    html = (FORMS / "2024_dongwu_town_saved.html").read_text(encoding="utf-8")
+    png = (FORMS / "2024_dongwu_town_saved_files" / "table4.png").read_bytes()
+    uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    page = tmp_path / "2024_dongwu_town_saved.html"
+    page.write_text(html.replace("2024_dongwu_town_saved_files/table4.png", uri), encoding="utf-8")
+    db = str(tmp_path / "d.duckdb")
+    assert [r.outcome for r in ingest([tmp_path], db).results] == ["loaded"]
+    con = duckdb.connect(db, read_only=True)
+    try:
+        assert compare(load_truth(FORMS / "2024_dongwu_town_saved.truth.json"), stored(con, str(page))) == []
+        assert con.execute("SELECT count(*) FROM cells c JOIN documents d USING (doc_id) "
+                           "WHERE d.source_path = ? AND c.table_key = 'appeals' AND c.origin = 'ocr'",
+                           [str(page)]).fetchone()[0] > 0
+    finally:
+        con.close()
+    assert embedded_image("data:image/png;base64,not base64!") is None
+    assert embedded_image("data:text/html;base64,PGI+") is None
 
 
 def test_a_missing_page_folder_is_no_error():

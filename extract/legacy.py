@@ -63,6 +63,9 @@ _VALUE_HEADS = (  # (pattern on the squashed header, col_key), first match wins
     (re.compile(r"^(统计数|数量|数值|数据|统计数据|数)$"), "value"),
 )
 
+# the value columns as a reader sees them (``reportdb show``, the review site), in this order
+MEASURES = {"value": "统计数", "period": "本期", "year_to_date": "本年累计", "cumulative": "历年累计"}
+
 _ENUM = re.compile(r"^(?:(?P<l1>[一二三四五六七八九十]+[、.])|(?P<l2>\([一二三四五六七八九十]+\)[、.]?)"
                    r"|(?P<l3>\d+[、.](?!\d))|(?P<l4>\(\d+\)[、.]?))")
 _CIRCLED = re.compile(r"^\s*[①-⑳]")  # level 5; NFKC would fold ⑤ to a bare 5, so tested first

@@ -7,6 +7,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from extract.legacy import ANNEX_TITLE, MEASURES, TABLE as ANNEX
 from extract.templates import TABLE_TITLES, load_spec
 from warehouse.query import DocumentView
 
@@ -35,6 +36,8 @@ def document(view: DocumentView) -> Group:
     fmt = load_spec().get(m.get("format") or "")
     if fmt:
         parts += [_proactive(fmt, view), _requests(fmt, view), _appeals(fmt, view)]
+    if view.annex:
+        parts.append(_annex(view))
     if view.failed_checks:
         t = Table(title="failed identities", title_justify="left")
         for col in ("check", "scope", "expected", "actual"):
@@ -108,6 +111,43 @@ def _appeals(fmt, view: DocumentView) -> Table:
         t.add_column(c.label, justify="right")
     for r in spec.rows:
         t.add_row(r.label, *[_cell(view, "appeals", r.key, c.key) for c in spec.cols])
+    return t
+
+
+def annex_layout(view: DocumentView) -> tuple[list[str], list[tuple[int, str, str | None, str | None]]]:
+    """The pre-2019 annex as a reader sees it: the measures it printed (column
+    keys, in ``MEASURES`` order) and per row its depth, own name, unit and path,
+    in printed order. A group heading that holds no value (``一、主动公开情况``)
+    is not a cell; it comes back from the paths below it, with path None."""
+    present = {c for t, _, c in view.cells if t == ANNEX}
+    cols = [c for c in MEASURES if c in present] + sorted(present - set(MEASURES))
+    paths = {path for path, _ in view.annex}
+    rows: list[tuple[int, str, str | None, str | None]] = []
+    shown: set[str] = set()
+    for path, unit in view.annex:
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            group = "/".join(parts[:depth])
+            if group not in paths and group not in shown:
+                rows.append((depth - 1, parts[depth - 1], None, None))
+            shown.add(group)
+        rows.append((len(parts) - 1, parts[-1], unit, path))
+        shown.add(path)
+    return cols, rows
+
+
+def _annex(view: DocumentView) -> Table:
+    cols, rows = annex_layout(view)
+    t = Table(title=ANNEX_TITLE, title_justify="left")
+    t.add_column("指标", overflow="fold", ratio=3)
+    t.add_column("单位")
+    for c in cols:
+        t.add_column(MEASURES.get(c, c), justify="right", no_wrap=True)
+    for depth, name, unit, path in rows:
+        if path is None:
+            t.add_row(Text("  " * depth + name, style="bold"), "", *[""] * len(cols))
+        else:
+            t.add_row("  " * depth + name, unit or "", *[_cell(view, ANNEX, path, c) for c in cols])
     return t
 
 

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from extract.checks import identities
+from extract.legacy import ANNEX_TITLE, MEASURES, TABLE as ANNEX
 from extract.repairs import Suggestion
 from extract.templates import TABLE_TITLES, load_spec
 from warehouse.query import DocumentView, find_document, list_documents, open_read_only
 
+from .render import annex_layout
 from .verify import suggestions
 
 SURE, UNSURE = 0.9, 0.75  # confidence bands: sure ≥ 0.9 > middling ≥ 0.75 > unsure
@@ -147,7 +149,10 @@ def _write_document(out: Path, view: DocumentView, sugg: list[Suggestion]) -> Pa
         images.append(f"<figure class=\"page\" id=\"page-{page}\"><figcaption>page {page}</figcaption>"
                       f"<div class=\"sheet\"><img src=\"{name}\" width=\"{w}\" height=\"{h}\" alt=\"page {page}\">"
                       + "".join(boxes) + "</div></figure>")
-    tables = _tables(fmt, view, cls) if fmt else "<p>No national table format was recognised.</p>"
+    tables = _tables(fmt, view, cls) if fmt else "" if view.annex else \
+        "<p>No national table format was recognised.</p>"
+    if view.annex:
+        tables += _annex(view, cls)
     meta = "".join(f"<tr><th>{_e(k)}</th><td>{_e(m.get(k))}</td></tr>" for k in (
         "status", "agency", "year", "format", "title", "source_path", "media_type", "pages",
         "pipeline_version"))
@@ -233,6 +238,21 @@ def _tables(fmt, view: DocumentView, cls) -> str:
                                                               for c in spec.cols) + "</tr>" for r in spec.rows)
         out.append(f"<h3>{_e(TABLE_TITLES[key])}</h3><table class=\"grid\">{head}{body}</table>")
     return "".join(out)
+
+
+def _annex(view: DocumentView, cls) -> str:
+    """A pre-2019 statistics annex, indicators indented under their groups."""
+    cols, rows = annex_layout(view)
+    head = "<tr><th>指标</th><th>单位</th>" + "".join(f"<th>{_e(MEASURES.get(c, c))}</th>" for c in cols) + "</tr>"
+    body = []
+    for depth, name, unit, path in rows:
+        pad = f"padding-left:{0.3 + 1.2 * depth:.1f}em"
+        if path is None:
+            body.append(f"<tr><th colspan=\"{2 + len(cols)}\" class=\"block\" style=\"{pad}\">{_e(name)}</th></tr>")
+        else:
+            body.append(f"<tr><th style=\"{pad}\" title=\"{_e(path)}\">{_e(name)}</th><td>{_e(unit or '')}</td>"
+                        + "".join(_td(view, (ANNEX, path, c), cls) for c in cols) + "</tr>")
+    return f"<h3>{_e(ANNEX_TITLE)}</h3><table class=\"grid\">{head}{''.join(body)}</table>"
 
 
 CSS = """

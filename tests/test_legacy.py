@@ -129,6 +129,40 @@ def test_legacy_view_and_correction(mixed, tmp_path):
     con.close()
 
 
+def test_annex_shown_and_reviewed_in_printed_order(mixed, tmp_path):
+    """An archivist checks the annex against the paper: ``reportdb show`` and the
+    review page lay it out as printed, groups indented, the blank cell marked."""
+    folder, db = mixed
+    con = duckdb.connect(str(db), read_only=True)
+    doc = _doc(con, "2013_anding_dingxi.txt")
+    con.close()
+    out = reportdb("show", doc, "--db", db).stdout
+    assert legacy.ANNEX_TITLE in out and "本期" in out and "本年累计" in out and "统计数" not in out
+    order = [name for name in ("主动公开政府信息数", "政府网站公开数", "政府公报公开期数", "受理申请总数",
+                               "当面申请数", "网络申请数", "信函申请数", "已答复申请数")]
+    annex = out.split(legacy.ANNEX_TITLE, 1)[1]
+    at = [annex.index(name) for name in order]
+    assert at == sorted(at)
+    # the group headings, which hold no value, are shown above their rows
+    assert annex.index("主动公开情况") < at[0] and at[2] < annex.index("依申请公开情况") < at[3]
+
+    def indent(name: str) -> int:
+        cell = next(ln for ln in out.splitlines() if name in ln).split("│")[1]
+        return len(cell) - len(cell.lstrip(" "))
+
+    # 当面申请数 sits under 受理申请总数 (依申请公开情况/受理申请总数/当面申请数)
+    assert indent("当面申请数") == indent("受理申请总数") + 2 == indent("政府网站公开数")
+    blank_row = next(ln for ln in out.splitlines() if "非本机关信息数" in ln)
+    assert "·" in blank_row and "26" in blank_row  # printed blank, beside its 本年累计
+    from pipeline.review import write_site
+    site = write_site(str(db), tmp_path / "site", doc)
+    page = next((tmp_path / "site").glob("doc-*.html")).read_text(encoding="utf-8")
+    assert legacy.ANNEX_TITLE in page and "No national table format" not in page
+    blank = "legacy_stats:依申请公开情况/已答复申请数/非本机关信息数/period"
+    assert page.count('class="flagged"') >= 1 and "非本机关信息数" in page
+    assert site is not None and blank in page
+
+
 # ----------------------------------------------- gov2019: signed and money columns
 
 @pytest.mark.parametrize("stem", ["2019_xihu_gov2019", "2022_gengma_template2019"])

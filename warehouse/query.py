@@ -81,6 +81,8 @@ class DocumentView:
     where: dict[tuple[str, str, str], tuple[int | None, tuple | None, float | None]] = field(default_factory=dict)
     images: dict[int, tuple[int, int, float, bytes]] = field(default_factory=dict)
     corrections: list[tuple] = field(default_factory=list)
+    # a pre-2019 annex (table legacy_stats): (indicator path, unit) in printed order
+    annex: list[tuple[str, str | None]] = field(default_factory=list)
 
 
 def find_document(db: str, ref: str, images: bool = False) -> DocumentView | None:
@@ -133,6 +135,11 @@ def _document(con, ref: str, images: bool) -> DocumentView | None:
     flags = con.execute("SELECT flag, scope, detail FROM flags WHERE doc_id = ? "
                         "AND severity = 'review'", [doc_id]).fetchall()
     view = DocumentView(meta, cells, failed, flags, where)
+    # the annex has no fixed row order to lay it out by: its rows come in the order the
+    # document printed them, which is the order they were inserted (one transaction)
+    view.annex = con.execute("SELECT row_key, any_value(unit) FROM cells WHERE doc_id = ? "
+                             "AND table_key = 'legacy_stats' GROUP BY row_key ORDER BY min(rowid)",
+                             [doc_id]).fetchall()
     view.corrections = con.execute(
         "SELECT correction_id, table_key, row_key, col_key, old_raw, new_raw, corrected_by, "
         "corrected_at, note, kind FROM corrections WHERE sha256 = ? ORDER BY correction_id",

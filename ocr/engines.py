@@ -268,7 +268,10 @@ class RapidOCR:
         except ImportError as exc:
             raise EngineUnavailable("rapidocr_onnxruntime is not installed "
                                     "(make setup-rapidocr)") from exc
-        self._r = _R()
+        # one thread per session, as for Tesseract: pages run in parallel worker
+        # processes, and onnxruntime's default (a thread per core in every worker)
+        # oversubscribes the cores
+        self._r = _R(intra_op_num_threads=1, inter_op_num_threads=1)  # copied to det, cls and rec
 
     def _run(self, img: np.ndarray, **kw) -> list[Word]:
         res, _ = self._r(img, use_cls=False, **kw)
@@ -285,19 +288,41 @@ class RapidOCR:
 
     def read_crops(self, crops: list[np.ndarray], digits: bool) -> list[tuple[str, float]]:
         """The recogniser alone on each crop, in one batch (no detection: the
-        crops are already tight to the ink)."""
+        crops are already tight to the ink). The recogniser reads one line: a
+        label wrapped over several lines of its cell is cut into its lines first
+        (read whole, 申请人无正当理由逾期不补正… came back as garbage and lost its
+        row in every benchmark document)."""
         import cv2
+
+        from .strips import text_lines
 
         if not crops:
             return []
-        images = [cv2.cvtColor(c, cv2.COLOR_GRAY2BGR) if c.ndim == 2 else c for c in crops]
+        pieces: list[np.ndarray] = []
+        owner: list[int] = []
+        for n, c in enumerate(crops):
+            lines = [c] if digits else text_lines(c)
+            pieces += lines
+            owner += [n] * len(lines)
+        images = [cv2.cvtColor(c, cv2.COLOR_GRAY2BGR) if c.ndim == 2 else c for c in pieces]
         # batched by width; one pipeline call per crop took 5.2–5.5 s of cell reading on
         # a 300 dpi table page against 4.3–4.6 s batched (1 of 172 readings differed)
         res, _ = self._r.text_rec(images)
-        return [(str(text), float(score)) for text, score in res]
+        texts: list[list[str]] = [[] for _ in crops]
+        scores: list[list[float]] = [[] for _ in crops]
+        for n, (text, score) in zip(owner, res):
+            texts[n].append(str(text))
+            scores[n].append(float(score))
+        return [("".join(t), min(sc) if sc else 0.0) for t, sc in zip(texts, scores)]
 
     def orientation(self, gray: np.ndarray) -> tuple[int, float]:
-        return 0, 0.0
+        """RapidOCR's own classifier only tells upright from upside-down lines (and
+        is kept off, see above); Tesseract's OSD, which is always installed beside
+        it, tells the page's quarter turn."""
+        try:
+            return engine("tesseract").orientation(gray)
+        except EngineUnavailable:
+            return 0, 0.0
 
 
 ENGINES = ("tesseract", "rapidocr")

@@ -25,6 +25,30 @@ def stack(crops: list[np.ndarray], pad: int, gap: int) -> tuple[np.ndarray, list
     return strip, slots
 
 
+def text_lines(crop: np.ndarray, min_gap: int = 2) -> list[np.ndarray]:
+    """A crop of dark text on light cut into its lines: bands of inked rows
+    parted by at least ``min_gap`` blank rows (a label wrapped in its cell).
+    One band, or none, gives the crop back whole."""
+    inked = (crop < 128).any(axis=1)
+    bands, start, blank = [], None, 0
+    for y, on in enumerate(inked):
+        if on:
+            if start is None:
+                start = y
+            blank = 0
+        elif start is not None:
+            blank += 1
+            if blank >= min_gap:
+                bands.append((start, y - blank + 1))
+                start, blank = None, 0
+    if start is not None:
+        bands.append((start, len(inked) - blank))
+    if len(bands) <= 1:
+        return [crop]
+    pad = max(2, min(b - a for a, b in bands) // 4)
+    return [crop[max(0, a - pad):min(crop.shape[0], b + pad)] for a, b in bands]
+
+
 def assign(words: list[Word], slots: list[tuple[int, int]], gap: int) -> list[list[Word]]:
     """Each word to the slot its vertical centre falls in."""
     out: list[list[Word]] = [[] for _ in slots]

@@ -62,3 +62,19 @@ def test_library_and_command_agree_on_a_turned_page(backends, page):
     library, command = backends
     turned = np.ascontiguousarray(cv2.rotate(page, cv2.ROTATE_90_CLOCKWISE))
     assert library.orientation(turned)[0] == command.orientation(turned)[0] == 270
+
+
+def test_a_wrapped_label_is_cut_into_its_lines():
+    """RapidOCR's recogniser reads one line: a label wrapped in its cell is cut
+    first (``ocr.strips.text_lines``), a one-line crop is handed back whole."""
+    from ocr.strips import text_lines
+
+    crop = np.full((90, 300), 255, np.uint8)
+    cv2.putText(crop, "first line", (5, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 0, 2)
+    cv2.putText(crop, "second", (5, 75), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 0, 2)
+    lines = text_lines(crop)
+    assert len(lines) == 2
+    assert all(ln.shape[0] < 45 and (ln < 128).any() for ln in lines)
+    one = crop[:45]
+    assert len(text_lines(one)) == 1 and text_lines(one)[0] is one
+    assert len(text_lines(np.full((20, 20), 255, np.uint8))) == 1

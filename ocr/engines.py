@@ -141,23 +141,21 @@ class InProcess:
 
     def tsv(self, img: np.ndarray, lang: str, psm: int, variables: dict[str, str]) -> str:
         api = self._api(lang, psm, variables)
-        data = self._set(api, img)
+        data = self._set(api, img)  # noqa: F841 — held until the reading is done
         try:
             if not api.Recognize():
                 raise RuntimeError("tesseract could not read the image")
             return api.GetTSVText(0)
         finally:
             api.Clear()
-            del data
 
     def osd(self, img: np.ndarray) -> tuple[int, float]:
         api = self._api("osd", self._tr.PSM.OSD_ONLY, {})
-        data = self._set(api, img)
+        data = self._set(api, img)  # noqa: F841 — held until the reading is done
         try:
             res = api.DetectOrientationScript()
         finally:
             api.Clear()
-            del data
         if not res:
             return 0, 0.0  # too little text to tell
         # orient_deg is how far the page was turned clockwise; undoing it is the rest of a circle

@@ -38,6 +38,7 @@ LABEL_HEIGHT = 30    # px: label glyphs are read at this height (CJK needs no mo
 LABEL_HEIGHT_AGAIN = 44  # px: unsure labels are read again with glyphs this high
 LABEL_UNSURE = 0.45  # a label read below this (its least sure word) is read again
 _DIGITS = re.compile(r"\d")
+_NUMBER = re.compile(r"-?\d[\d,]*(\.\d+)?")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -345,53 +346,59 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
             if split is not None:
                 whole_ink[i], (inks[i], unit_ink[i]) = b, split
                 values.append(i)
-    readings: dict[int, CellReading] = {}
-    for i in values:
-        if is_dash(binary, inks[i], line_h):
-            readings[i] = CellReading("—", SURE, (), True)
-    values = [i for i in values if i not in readings]
-    if values:
-        boxes = [_glyph_inks(binary, inks[i]) for i in values]
-        glyphs, k = [], 0
-        for b in boxes:
-            glyphs.append(list(range(k, k + len(b))))
-            k += len(b)
-        glyph_near = glyph_neighbours([_feature(binary, g) for b in boxes for g in b], GLYPH_THRESHOLD)
-        near = glyph_neighbours([_feature(binary, inks[i]) for i in values])
-        sets = [_read_values(engine, binary, [inks[i] for i in values], READINGS[0])]
-        # the second reading only where the first is not settled by the page's other
-        # glyphs (each glyph agreed with by at least two look-alikes)
-        first = glyph_vote(sets, glyphs, glyph_near)
-        again = [n for n, (g, got) in enumerate(zip(glyphs, first))
-                 if got is None or got[0] != sets[0][n] or got[1] < SURE
-                 or any(len(glyph_near[x]) < 3 for x in g)]
-        second = [""] * len(values)
-        for n, t in zip(again, _read_values(engine, binary, [inks[values[n]] for n in again], READINGS[1])):
-            second[n] = t
-        sets.append(second)
-        if engine.name != "tesseract":
-            sets.append([normalise_value(t) for t, _ in engine.read_crops(
-                [_crop(gray, inks[i], 4) for i in values], True)])
-        by_glyph = glyph_vote(sets, glyphs, glyph_near)
-        whole = [[t if _DIGITS.search(t) or t == "-" else "" for t in r] for r in sets]
-        for n, (i, (text, share, alts), spelled) in enumerate(zip(values, vote(whole, near), by_glyph)):
-            if spelled is not None and _DIGITS.search(spelled[0]):
-                g_text, g_share = spelled
-                if g_text == text:
-                    share = max(share, g_share)
-                else:
-                    alts = (text, *alts) if text else alts
-                    text, share = g_text, g_share
-            if text and _minus_lost(binary, boxes[n], text):
-                # the flat first glyph is a minus sign the digit readings dropped: told by
-                # shape alone, so never sure (unless the identities vouch, it is reviewed)
-                text, alts, share = "-" + text, (text, *alts), min(share, LOW - 0.01)
-            if text:
-                readings[i] = CellReading(text, round(min(SURE, share), 3),
-                                          tuple(dict.fromkeys(a for a in alts if a != text)), True)
-    for i in faint & set(readings):  # seen only against the cell's own background: never sure
-        r = readings[i]
-        readings[i] = CellReading(r.text, min(r.confidence, LOW - 0.01), r.alternatives, r.numeric)
+
+    def read_values(values: list[int]) -> dict[int, CellReading]:
+        """The value cells ``values`` read (steps 2 and 3 of the module docstring)."""
+        readings: dict[int, CellReading] = {}
+        for i in values:
+            if is_dash(binary, inks[i], line_h):
+                readings[i] = CellReading("—", SURE, (), True)
+        values = [i for i in values if i not in readings]
+        if values:
+            boxes = [_glyph_inks(binary, inks[i]) for i in values]
+            glyphs, k = [], 0
+            for b in boxes:
+                glyphs.append(list(range(k, k + len(b))))
+                k += len(b)
+            glyph_near = glyph_neighbours([_feature(binary, g) for b in boxes for g in b], GLYPH_THRESHOLD)
+            near = glyph_neighbours([_feature(binary, inks[i]) for i in values])
+            sets = [_read_values(engine, binary, [inks[i] for i in values], READINGS[0])]
+            # the second reading only where the first is not settled by the page's other
+            # glyphs (each glyph agreed with by at least two look-alikes)
+            first = glyph_vote(sets, glyphs, glyph_near)
+            again = [n for n, (g, got) in enumerate(zip(glyphs, first))
+                     if got is None or got[0] != sets[0][n] or got[1] < SURE
+                     or any(len(glyph_near[x]) < 3 for x in g)]
+            second = [""] * len(values)
+            for n, t in zip(again, _read_values(engine, binary, [inks[values[n]] for n in again], READINGS[1])):
+                second[n] = t
+            sets.append(second)
+            if engine.name != "tesseract":
+                sets.append([normalise_value(t) for t, _ in engine.read_crops(
+                    [_crop(gray, inks[i], 4) for i in values], True)])
+            by_glyph = glyph_vote(sets, glyphs, glyph_near)
+            whole = [[t if _DIGITS.search(t) or t == "-" else "" for t in r] for r in sets]
+            for n, (i, (text, share, alts), spelled) in enumerate(zip(values, vote(whole, near), by_glyph)):
+                if spelled is not None and _DIGITS.search(spelled[0]):
+                    g_text, g_share = spelled
+                    if g_text == text:
+                        share = max(share, g_share)
+                    else:
+                        alts = (text, *alts) if text else alts
+                        text, share = g_text, g_share
+                if text and _minus_lost(binary, boxes[n], text):
+                    # the flat first glyph is a minus sign the digit readings dropped: told by
+                    # shape alone, so never sure (unless the identities vouch, it is reviewed)
+                    text, alts, share = "-" + text, (text, *alts), min(share, LOW - 0.01)
+                if text:
+                    readings[i] = CellReading(text, round(min(SURE, share), 3),
+                                              tuple(dict.fromkeys(a for a in alts if a != text)), True)
+        for i in faint & set(readings):  # seen only against the cell's own background: never sure
+            r = readings[i]
+            readings[i] = CellReading(r.text, min(r.confidence, LOW - 0.01), r.alternatives, r.numeric)
+        return readings
+
+    readings = read_values(values)
     for i in [i for i in whole_ink if i not in readings]:  # its digits did not read: a label
         inks[i] = whole_ink.pop(i)
     labels = [i for i, b in enumerate(inks) if b is not None and i not in readings]
@@ -411,8 +418,13 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
         for n, (text, conf) in zip(unsure, again):
             if text and conf > read[n][1]:
                 read[n] = (text, conf)
+    # a number whose glyphs touch (blur, ink spread) is one wide run of ink and was
+    # taken for a label; read as text it is all digits: it is read again the value
+    # way (``34`` read by the label strip at 0.71 flagged a correct value for review)
+    spelled = [i for i, (text, _) in zip(labels, read) if _NUMBER.fullmatch(normalise_value(text))]
+    as_values = read_values(spelled) if spelled else {}
     for i, (text, conf) in zip(labels, read):
-        readings[i] = CellReading(text, round(conf, 3))
+        readings[i] = as_values.get(i) or CellReading(text, round(conf, 3))
     for i, (text, conf) in zip(units, read[len(labels):]):
         r = readings[i]
         unit = re.sub(r"\s+", "", text)

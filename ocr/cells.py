@@ -37,6 +37,7 @@ GLYPH_THRESHOLD = 0.12  # mean difference under which two glyph images are the s
 LABEL_HEIGHT = 30    # px: label glyphs are read at this height (CJK needs no more)
 LABEL_HEIGHT_AGAIN = 44  # px: unsure labels are read again with glyphs this high
 LABEL_UNSURE = 0.45  # a label read below this (its least sure word) is read again
+LABEL_SHORT = 10     # … when it has fewer CJK characters than this (column headers, short row labels)
 _DIGITS = re.compile(r"\d")
 _NUMBER = re.compile(r"-?\d[\d,]*(\.\d+)?")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -407,16 +408,17 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
                    for b in [inks[i] for i in labels] + [unit_ink[i] for i in units]]
     read = engine.read_crops(label_crops, False)
     # short labels the strip read unsurely (``(一FUAF`` for （一）予以公开, an empty
-    # reading) are read once more together, larger: a garbled label loses its whole
-    # row downstream. Long ones (the table's printed note) hold enough to be matched.
+    # reading, 本征文目件数 for the header 本年废止件数) are read once more together,
+    # larger: a garbled label loses its whole row or column downstream. Long ones (the
+    # table's printed note) hold enough to be matched.
     unsure = [n for n, (text, conf) in enumerate(read[:len(labels)])
-              if conf < LABEL_UNSURE and len(_CJK.findall(text)) < 6]
+              if conf < LABEL_UNSURE and len(_CJK.findall(text)) < LABEL_SHORT]
     if unsure:
         again = engine.read_crops([_at_height(_crop(gray, inks[labels[n]], 4),
                                               _label_height(inks[labels[n]], line_h, LABEL_HEIGHT_AGAIN))
                                    for n in unsure], False)
         for n, (text, conf) in zip(unsure, again):
-            if text and conf > read[n][1]:
+            if text and conf >= read[n][1]:  # a tie goes to the larger reading, made for this
                 read[n] = (text, conf)
     # a number whose glyphs touch (blur, ink spread) is one wide run of ink and was
     # taken for a label; read as text it is all digits: it is read again the value

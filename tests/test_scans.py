@@ -235,3 +235,17 @@ def test_touching_digits_are_read_as_a_value():
     cells = {c.text: c for g in page.grids for c in g.cells}
     assert {"0", "1", "9", "12", "34"} <= set(cells)
     assert cells["34"].confidence >= 0.9 and cells["34"].colspan == 3
+
+
+def test_a_garbled_header_read_again_wins_a_tie():
+    """Regression: on the benchmark's degraded 200 dpi scan (``fixtures/scan.py``
+    kind ``scan``, seed 7000, report d00, page 2) the label strip read the header
+    本年废止件数 as 本征文目件数 at confidence 0; read again larger it came back
+    right, also at 0, and the tie kept the garbled reading: the 本年废止件数 column
+    was lost (two values). A tie now goes to the larger reading."""
+    from ocr.scan import PageJob, ocr_page
+
+    path = SAMPLES.parent / "regressions" / "garbled_header_scan_200dpi.jpg"
+    page = ocr_page(PageJob(PageRef(str(path), 0, "image"), 1)).page
+    header = {c.col: c.text for c in page.grids[0].cells if c.row == 1}
+    assert header == {0: "信息内容", 1: "本年制发件数", 2: "本年废止件数", 3: "现行有效件数"}

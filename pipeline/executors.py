@@ -36,15 +36,18 @@ MAX_FAILED_STARTS = 3  # workers dying one after another while loading: the batc
 
 def run_job(job: FileJob, page_workers: int = 1) -> Processed:
     """The per-file work, wherever it runs: read and extract one document.
-    ``page_workers`` > 1 spreads its OCR pages over that many processes."""
-    pool = _LazyPool(page_workers)
+    ``page_workers`` > 1 spreads its OCR pages over that many processes; with
+    one, the pages are read here (a batch worker is already a process of its
+    own, whose crash the batch records)."""
+    pool = _LazyPool(page_workers) if page_workers > 1 else None
     try:
-        return process(job, pool.map)
+        return process(job, pool.map if pool else map)
     except MemoryError:
         return Processed(job.path, job.sha256, stage="worker",
                          error="out of memory (worker memory limit reached)")
     finally:
-        pool.close()
+        if pool is not None:
+            pool.close()
 
 
 READY = "ready"

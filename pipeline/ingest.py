@@ -13,6 +13,7 @@ import hashlib
 import re
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -218,19 +219,27 @@ def process(job: FileJob, page_map: Callable = map) -> Processed:
 
 class _LazyPool:
     """A process pool started only when a page needs OCR (text and PDF inputs
-    never pay for it); its ``map`` spreads a document's pages over the cores."""
+    never pay for it); its ``map`` spreads a document's pages over the cores.
+
+    Pages run in the pool even when there is one page or one worker: the OCR
+    library runs inside the process that calls it, and a native crash there
+    must cost the file it was reading (recorded as failed), not the whole run.
+    A pool that lost a worker is replaced for the next file."""
 
     def __init__(self, workers: int):
-        self.workers = workers
+        self.workers = max(1, workers)
         self.pool: ProcessPoolExecutor | None = None
 
     def map(self, fn, items):
         items = list(items)
-        if self.workers <= 1 or len(items) <= 1:
-            return map(fn, items)
         if self.pool is None:
             self.pool = ProcessPoolExecutor(self.workers)
-        return self.pool.map(fn, items)
+        try:
+            return list(self.pool.map(fn, items))
+        except BrokenProcessPool:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
+            raise ReadError("an OCR worker process died reading this file (crashed or was killed)") from None
 
     def close(self) -> None:
         if self.pool is not None:

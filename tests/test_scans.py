@@ -9,6 +9,7 @@ that matters most: no wrong value in a document marked ``ok``.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -249,3 +250,27 @@ def test_a_garbled_header_read_again_wins_a_tie():
     page = ocr_page(PageJob(PageRef(str(path), 0, "image"), 1)).page
     header = {c.col: c.text for c in page.grids[0].cells if c.row == 1}
     assert header == {0: "信息内容", 1: "本年制发件数", 2: "本年废止件数", 3: "现行有效件数"}
+
+
+def _die(_):
+    os._exit(70)  # the way a native crash in the OCR library ends its process
+
+
+def _pid(_):
+    return os.getpid()
+
+
+def test_a_dying_ocr_worker_costs_its_file_not_the_run():
+    """Tesseract runs inside the process that calls it, so OCR pages always run
+    in pool workers (even one page): a worker that dies fails that file with a
+    one-line reason, and the next file gets a new pool."""
+    from ocr.errors import ReadError
+    from pipeline.ingest import _LazyPool
+
+    pool = _LazyPool(1)
+    try:
+        with pytest.raises(ReadError, match="OCR worker process died"):
+            pool.map(_die, [1, 2])
+        assert pool.map(_pid, [1]) != [os.getpid()]
+    finally:
+        pool.close()

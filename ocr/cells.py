@@ -15,8 +15,10 @@ like every other ``1``. So:
 3. each value cell takes the reading most votes support among itself and the
    cells whose ink looks the same (``glyph_neighbours``); the share of votes is
    its confidence and the losing readings are kept as alternatives;
-4. label cells are read once, as text, and matched to the known labels
-   downstream; a value cell whose readings hold no digit is read as a label.
+4. label cells are read once, as text (short unsure ones again, larger), and
+   matched to the known labels downstream; a value cell whose readings hold no
+   digit is read as a label, and a label read as a number (digits that touch)
+   is read as a value.
 """
 
 from __future__ import annotations

@@ -376,6 +376,17 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
             for n, t in zip(again, _read_values(engine, binary, [inks[values[n]] for n in again], READINGS[1])):
                 second[n] = t
             sets.append(second)
+            # a cell in which neither reading saw a digit is read once more, on its own: in
+            # the strip, layout analysis can drop a lone thin glyph (a plain 7 came back
+            # as nothing, then the label strip read it 了7). Seen by one reading only, such
+            # a value is never sure (unless the identities vouch for it).
+            lost = [n for n in range(len(values)) if not any(_DIGITS.search(r[n]) for r in sets)]
+            if lost:
+                third = [""] * len(values)
+                crops = [_binary_crop(binary, inks[values[n]], *READINGS[0]) for n in lost]
+                for n, (t, _) in zip(lost, engine.read_crops(crops, True, alone=True)):
+                    third[n] = normalise_value(t)
+                sets.append(third)
             if engine.name != "tesseract":
                 sets.append([normalise_value(t) for t, _ in engine.read_crops(
                     [_crop(gray, inks[i], 4) for i in values], True)])
@@ -389,6 +400,8 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
                     else:
                         alts = (text, *alts) if text else alts
                         text, share = g_text, g_share
+                if n in lost:
+                    share = min(share, LOW - 0.01)
                 if text and _minus_lost(binary, boxes[n], text):
                     # the flat first glyph is a minus sign the digit readings dropped: told by
                     # shape alone, so never sure (unless the identities vouch, it is reviewed)

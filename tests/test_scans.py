@@ -274,3 +274,17 @@ def test_a_dying_ocr_worker_costs_its_file_not_the_run():
         assert pool.map(_pid, [1]) != [os.getpid()]
     finally:
         pool.close()
+
+
+def test_a_lone_digit_the_strip_dropped_is_read_on_its_own():
+    """Regression: on the benchmark's 300 dpi sealed scan (``fixtures/scan.py``
+    kind ``seal``, seed 7000, report d02, page 3) a plain lone ``7`` (table 4,
+    复议后起诉 … 总计) came back empty from both digit strips — their layout
+    analysis dropped it — and the label strip then read it ``了7``. Read on its
+    own it is a 7, unsure (one reading) until the identities vouch for it."""
+    from ocr.scan import PageJob, ocr_page
+
+    path = SAMPLES.parent / "regressions" / "lone_seven_seal_300dpi.png"
+    page = ocr_page(PageJob(PageRef(str(path), 0, "image"), 1)).page
+    cell = next(c for c in page.grids[1].cells if (c.row, c.col) == (3, 9))
+    assert cell.text == "7" and cell.confidence < 0.75

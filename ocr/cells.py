@@ -1,7 +1,10 @@
 """Reading the cells of the tables found on a page image.
 
-Two facts shape this module. One OCR call per cell costs about 80 ms of start-up,
-13 s for a 161-cell table, so crops are read in batches (``read_crops``). And
+Two facts shape this module. Through the ``tesseract`` command one OCR call per
+cell cost about 80 ms of start-up, 13 s for a 161-cell table, so crops are read
+in batches (``read_crops``); with the library held in the worker a call costs
+about 1 ms, but the readings and votes below were measured on the stacked strips,
+and reading every crop on its own has not been measured against them. And
 Tesseract reads lone digits badly: on a table of small counts, a single reading
 of the stacked value cells gets 5–40 % of them wrong (a lone ``1`` comes back as
 ``4``, ``.`` or nothing), and which ones depends on the scale and binarisation.

@@ -233,7 +233,6 @@ class Tesseract:
     name = "tesseract"
 
     def __init__(self, langs: str = LANGS, backend: str | None = None):
-        self.langs = langs
         self._b = _backend(langs.split("+"), backend)
         self.backend = type(self._b).__name__
 

@@ -87,7 +87,8 @@ def reread_unsure(words: list[Word], gray: np.ndarray, eng) -> list[Word]:
     """Read again, at a standard height, each line the page reading was unsure of
     (a title in a larger font, a line under a stain); keep the second reading
     where it is more confident. The unsure lines are stacked into one strip and
-    read by one call (a call costs about 0.1 s before it reads anything)."""
+    read by one call (through the ``tesseract`` command a call cost about 0.1 s
+    before it read anything)."""
     by_line: dict[int, list[Word]] = {}
     for w in words:
         by_line.setdefault(w.line, []).append(w)

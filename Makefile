@@ -6,19 +6,54 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip
+LOCK := requirements.lock
+BUILD_LOCK := requirements/build.lock
+TOOLS_VENV := .venv-tools
+TOOLS := $(TOOLS_VENV)/.installed
+UV := $(TOOLS_VENV)/bin/uv
+UPGRADE ?=
 DEMO_DB ?= demo.duckdb
 
-.PHONY: setup system demo test fixtures bench bench-scans bench-peer setup-rapidocr clean
+.PHONY: setup system lock upgrade demo test fixtures bench bench-scans bench-peer setup-rapidocr clean
 
 setup: system $(STAMP)
 
 system:
 	@bash scripts/install-system.sh
 
-$(STAMP): pyproject.toml
+# The environment is the lock, installed exactly: every package pinned with its hashes
+# (requirements.lock, written by `make lock` from pyproject.toml's ranges), the build
+# tools first (requirements/build.lock) so that the two source builds (tesserocr against
+# Debian's libtesseract, reportdb itself) use pinned tools and fetch nothing unpinned.
+# A changed lock rebuilds the venv from nothing, so no package of an older lock stays;
+# scripts/check_env.py then proves the venv holds what the locks say and nothing else.
+$(STAMP): pyproject.toml $(LOCK) $(BUILD_LOCK)
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet --no-binary tesserocr -e '.[dev]'
+	$(PIP) install --quiet --require-hashes --no-deps -r $(BUILD_LOCK)
+	$(PIP) install --quiet --require-hashes --no-deps --no-build-isolation --no-binary tesserocr -r $(LOCK)
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python scripts/check_env.py $(LOCK) $(BUILD_LOCK)
+	@$(BIN)/reportdb --version
+	@touch $@
+
+# Refresh the lock on purpose (see the README, "Upgrading the lock"): `make lock` after
+# pyproject.toml's dependencies changed (keeps every pin it can), `make upgrade` to take
+# the newest releases within pyproject.toml's ranges. Then: make test, make bench,
+# make bench-scans, and compare their figures with bench/RESULTS.md before committing.
+lock: $(TOOLS)
+	$(UV) pip compile --quiet --universal --generate-hashes $(UPGRADE) requirements/build.in -o $(BUILD_LOCK)
+	$(UV) pip compile --quiet --universal --generate-hashes $(UPGRADE) pyproject.toml --extra dev \
+	  -c $(BUILD_LOCK) -o $(LOCK)
+
+upgrade:
+	$(MAKE) lock UPGRADE=--upgrade
+
+$(TOOLS): requirements/tools.lock
+	rm -rf $(TOOLS_VENV)
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements/tools.lock
 	@touch $@
 
 demo: setup
@@ -50,7 +85,7 @@ bench-scans: setup bench-peer
 
 bench-peer:
 	@test -x .venv-peer/bin/python || ($(PYTHON) -m venv .venv-peer && \
-	  .venv-peer/bin/pip install --quiet img2table==2.0.0 pytesseract)
+	  .venv-peer/bin/pip install --quiet img2table==2.0.0 pytesseract==0.3.13)
 
 clean:
-	rm -rf $(VENV) $(DEMO_DB) .pytest_cache
+	rm -rf $(VENV) $(TOOLS_VENV) $(DEMO_DB) .pytest_cache

@@ -337,6 +337,64 @@ class RapidOCR:
             return 0, 0.0
 
 
+def _sha256(path: str) -> str | None:
+    import hashlib
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def _dist(name: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+
+
+_VERSIONS: dict[str, dict[str, str]] = {}
+
+
+def engine_versions(name: str = "tesseract") -> dict[str, str]:
+    """What identifies the engine ``name`` as it would read here, without loading a
+    model: for Tesseract its version (the library's when tesserocr is installed,
+    else the command's), how it is called, and the SHA-256 of each language file
+    it reads (a changed ``chi_sim.traineddata`` reads differently though the
+    version is the same); for RapidOCR the wheel's and onnxruntime's versions.
+    Absent parts are left out; computed once per process."""
+    if name in _VERSIONS:
+        return _VERSIONS[name]
+    out: dict[str, str] = {}
+    if name == "tesseract":
+        try:
+            import tesserocr
+            out["tesseract"] = tesserocr.tesseract_version().split()[1]
+            out["tesseract_via"] = f"tesserocr {_dist('tesserocr')}"
+        except ImportError:
+            try:
+                import pytesseract
+                out["tesseract"] = str(pytesseract.get_tesseract_version())
+                out["tesseract_via"] = f"command (pytesseract {_dist('pytesseract')})"
+            except Exception:  # noqa: BLE001 — not installed: nothing to name
+                pass
+        path = tessdata_dir()
+        for lang in LANGS.split("+") + ["osd"]:
+            digest = _sha256(os.path.join(path, f"{lang}.traineddata")) if path else None
+            if digest:
+                out[f"{lang}.traineddata"] = "sha256:" + digest
+    elif name == "rapidocr":
+        for dist in ("rapidocr_onnxruntime", "onnxruntime"):
+            if _dist(dist):
+                out[dist] = _dist(dist)
+    _VERSIONS[name] = out
+    return out
+
+
 ENGINES = ("tesseract", "rapidocr")
 _CACHE: dict[str, OcrEngine] = {}
 

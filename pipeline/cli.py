@@ -52,6 +52,25 @@ def _line(r: FileResult) -> Text:
     return t
 
 
+def _print_version(value: bool) -> None:
+    if not value:
+        return
+    from .version import installation_versions
+    v = installation_versions()
+    out.print(f"reportdb {v.pop('reportdb')}")
+    for k, val in v.items():
+        out.print(f"  {k:<24} {val}")
+    raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                       help="Print reportdb's version and its engines' (Tesseract with "
+                                            "its language files' SHA-256, OpenCV, DuckDB …), then exit.")
+          ) -> None:
+    """Annual reports on government information disclosure → DuckDB."""
+
+
 @app.command("ingest")
 def ingest_cmd(paths: List[Path] = typer.Argument(..., help="Files and folders (searched recursively)."),
                db: str = DbOption,

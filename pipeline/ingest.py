@@ -27,7 +27,7 @@ from warehouse import load as wl
 from warehouse.schema import connect
 
 from .verify import has_corrections, refresh
-from .version import PIPELINE_VERSION
+from .version import PIPELINE_VERSION, reading_versions
 
 DEFAULT_DB = "reportdb.duckdb"
 
@@ -64,6 +64,7 @@ class Processed:
     searchable: str | None = None
     searchable_error: str | None = None
     images: list[tuple[int, int, int, float, bytes]] = field(default_factory=list)  # for review
+    engines: dict[str, str] = field(default_factory=dict)  # what read it (pipeline.version)
 
 
 @dataclass
@@ -180,7 +181,7 @@ def discover(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[str]]:
 def process(job: FileJob, page_map: Callable = map) -> Processed:
     """Read and extract one document. Never raises for a bad file. ``page_map``
     runs its OCR page jobs (a process pool's ``map`` to use every core)."""
-    out = Processed(job.path, job.sha256)
+    out = Processed(job.path, job.sha256, engines=reading_versions(set(), job.engine))
     # page images are kept for review at review size; full size only for a searchable PDF
     options = OcrOptions(engine=job.engine, keep_images=True, map=page_map,
                          image_width=None if job.searchable_dir else REVIEW_WIDTH)
@@ -201,6 +202,8 @@ def process(job: FileJob, page_map: Callable = map) -> Processed:
         except OSError as exc:
             out.searchable_error = f"searchable PDF not written: {exc}"
     out.media_type, out.n_pages, out.sha256 = source.media_type, len(source.pages), source.sha256
+    read_as = {pg.source for pg in source.pages} | {g.source for pg in source.pages for g in pg.grids if g.source}
+    out.engines = reading_versions(read_as, job.engine)
     widths = {pg.number: pg.width for pg in source.pages}
     for number, (jpeg, _) in sorted(source.images.items()):
         try:
@@ -301,16 +304,18 @@ def write_processed(con, run_id: int, p: Processed) -> FileResult:
     if p.extraction is None:
         doc_id = wl.record_failure(con, run_id=run_id, path=path, sha256=p.sha256,
                                    media_type=p.media_type, stage=p.stage or "read",
-                                   error=p.error or "unknown error", version=PIPELINE_VERSION)
+                                   error=p.error or "unknown error", version=PIPELINE_VERSION,
+                                   engines=p.engines)
         return FileResult(path, "failed", doc_id, "failed", stage=p.stage, error=p.error)
     x = p.extraction
     try:
         doc_id = wl.load_document(con, path=path, sha256=p.sha256 or "", media_type=p.media_type or "",
-                                  n_pages=p.n_pages, x=x, version=PIPELINE_VERSION, images=p.images)
+                                  n_pages=p.n_pages, x=x, version=PIPELINE_VERSION, images=p.images,
+                                  engines=p.engines)
     except Exception as exc:  # the transaction was rolled back: nothing half-loaded
         err = f"database error: {type(exc).__name__}: {exc}".splitlines()[0]
         wl.record_failure(con, run_id=run_id, path=path, sha256=p.sha256, media_type=p.media_type,
-                          stage="load", error=err, version=PIPELINE_VERSION)
+                          stage="load", error=err, version=PIPELINE_VERSION, engines=p.engines)
         return FileResult(path, "failed", None, "failed", stage="load", error=err)
     status, failed = x.status, x.checks_failed
     if p.sha256 and has_corrections(con, p.sha256):  # a person's corrections outlive re-ingests

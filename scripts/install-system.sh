@@ -5,7 +5,8 @@
 # Chromium (headless, for the review site's browser test), LibreOffice Writer
 # without a GUI (converts .doc/.wps to .docx: ocr/office.py), and what pip needs to
 # build tesserocr against this Tesseract (its library held in each OCR worker).
-# Runs apt-get only when something is missing; needs root for that.
+# Runs apt-get only when something is missing (needs root for that), then prints what
+# is installed.
 set -euo pipefail
 
 PKGS=(tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng fonts-wqy-zenhei fonts-wqy-microhei poppler-utils
@@ -28,16 +29,31 @@ missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-echo "installing system packages: ${missing[*]}"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
-    echo "error: missing packages (${missing[*]}) and not root; run as root or install them" >&2
-    exit 1
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing system packages: ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+      echo "error: missing packages (${missing[*]}) and not root; run as root or install them" >&2
+      exit 1
+    fi
   fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# The Debian side is not pinned (Debian's archive keeps one version per release), so
+# what is installed is written into the run's log instead: a reading can then be traced
+# to the Tesseract, language files, LibreOffice and Chromium that made it.
+# `reportdb --version` prints the same from inside the program.
+echo "system packages:"
+dpkg-query -W -f='  ${Package} ${Version}\n' tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng \
+  libtesseract5 libleptonica-dev libreoffice-writer-nogui chromium poppler-utils fonts-wqy-zenhei 2>/dev/null || true
+tessdata=$(tesseract --list-langs 2>&1 | sed -n 's/.*"\(.*\)".*/\1/p' | head -1)
+for lang in chi_sim eng osd; do
+  f="${tessdata:-/usr/share/tesseract-ocr/5/tessdata}/$lang.traineddata"
+  [ -f "$f" ] && echo "  $lang.traineddata sha256:$(sha256sum "$f" | cut -d' ' -f1)"
+done
+echo "  $(tesseract --version 2>&1 | head -1)"
+echo "  $(python3 --version 2>&1)"

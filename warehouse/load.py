@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -60,9 +61,11 @@ def _replaced(con, doc_id: str, path: str) -> list[str]:
 
 def load_document(con: duckdb.DuckDBPyConnection, *, path: str, sha256: str, media_type: str,
                   n_pages: int, x: Extraction, version: str,
-                  images: list[tuple[int, int, int, float, bytes]] = ()) -> str:
+                  images: list[tuple[int, int, int, float, bytes]] = (),
+                  engines: dict[str, str] | None = None) -> str:
     """Write one document and everything read from it, atomically. Returns doc_id.
-    ``images``: the OCR'd pages for review, as (page, width, height, scale, JPEG)."""
+    ``images``: the OCR'd pages for review, as (page, width, height, scale, JPEG);
+    ``engines``: the versions of what read it, stored as JSON (``documents.engines``)."""
     doc_id = doc_id_for(sha256, path)
     con.execute("BEGIN TRANSACTION")
     try:
@@ -70,9 +73,10 @@ def load_document(con: duckdb.DuckDBPyConnection, *, path: str, sha256: str, med
         con.execute(
             "INSERT INTO documents (doc_id, source_path, sha256, media_type, pages, title, agency, "
             "province, city, county, township, region_code, year, format, status, "
-            "pipeline_version, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "pipeline_version, ingested_at, engines) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [doc_id, path, sha256, media_type, n_pages, x.title, x.agency, x.province, x.city,
-             x.county, x.township, x.region_code, x.year, x.format, x.status, version, _now()])
+             x.county, x.township, x.region_code, x.year, x.format, x.status, version, _now(),
+             _json(engines)])
         _insert(con, "cells", [
             (doc_id, c.table_key, c.row_key, c.col_key, c.value, c.raw, c.unit, c.page,
              list(c.bbox) if c.bbox else None, c.confidence, c.origin) for c in x.cells])
@@ -94,21 +98,26 @@ def load_document(con: duckdb.DuckDBPyConnection, *, path: str, sha256: str, med
 
 
 def record_failure(con: duckdb.DuckDBPyConnection, *, run_id: int, path: str, sha256: str | None,
-                   media_type: str | None, stage: str, error: str, version: str) -> str:
+                   media_type: str | None, stage: str, error: str, version: str,
+                   engines: dict[str, str] | None = None) -> str:
     """A file that could not be loaded: a ``failed`` document row and a failures row."""
     doc_id = doc_id_for(sha256, path)
     con.execute("BEGIN TRANSACTION")
     try:
         _delete(con, _replaced(con, doc_id, path))
         con.execute("INSERT INTO documents (doc_id, source_path, sha256, media_type, status, "
-                    "pipeline_version, ingested_at) VALUES (?,?,?,?,?,?,?)",
-                    [doc_id, path, sha256, media_type, "failed", version, _now()])
+                    "pipeline_version, ingested_at, engines) VALUES (?,?,?,?,?,?,?,?)",
+                    [doc_id, path, sha256, media_type, "failed", version, _now(), _json(engines)])
         con.execute("INSERT INTO failures VALUES (?,?,?,?)", [run_id, path, stage, error])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     return doc_id
+
+
+def _json(engines: dict[str, str] | None) -> str | None:
+    return json.dumps(engines, ensure_ascii=False, sort_keys=True) if engines else None
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:

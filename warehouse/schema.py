@@ -179,6 +179,10 @@ ALTER TABLE documents ADD COLUMN IF NOT EXISTS region_level VARCHAR;     -- prov
 ALTER TABLE documents ADD COLUMN IF NOT EXISTS region_status VARCHAR;    -- resolved | ambiguous | unresolved
 ALTER TABLE documents ADD COLUMN IF NOT EXISTS region_basis VARCHAR;     -- agency | title | signature | publisher | body
 ALTER TABLE documents ADD COLUMN IF NOT EXISTS region_source VARCHAR;    -- division table year and township list vintage
+-- what read the document, as JSON: reportdb's version, the OCR engine with its version
+-- and language files' SHA-256 (when a page was OCR'd), each reader's libraries;
+-- e.g. json_extract_string(engines, '$.tesseract')
+ALTER TABLE documents ADD COLUMN IF NOT EXISTS engines VARCHAR;
 
 CREATE TABLE IF NOT EXISTS region_candidates (
     doc_id VARCHAR NOT NULL,

@@ -361,6 +361,51 @@ def export_cmd(out_dir: Path = typer.Argument(..., help="Folder to write into (c
     out.print(f"{len(written)} tables and views → {out_dir}")
 
 
+@app.command("audit")
+def audit_cmd(doc: Optional[str] = typer.Argument(None, help="doc_id (or a unique prefix) or source path."),
+              all_docs: bool = typer.Option(False, "--all", help="The findings of every report."),
+              fmt: str = typer.Option("table", "--format", help="table or csv."),
+              db: str = DbOption) -> None:
+    """Print what a report itself gets wrong (findings: failed identities on values read
+    with certainty, cross-year breaks, prose against table, tables not printed …),
+    grouped by kind; doubts about the reading are in `show` and `review`."""
+    from warehouse.findings import AUDIT_COLUMNS, NoSuchDocument, audit
+    if (doc is None) == (not all_docs):
+        err.print("reportdb: name one document, or give --all")
+        raise typer.Exit(2)
+    if fmt not in ("table", "csv"):
+        err.print(f"reportdb: unknown format {fmt!r} (table or csv)")
+        raise typer.Exit(2)
+    try:
+        rows = audit(db, doc)
+    except DatabaseUnavailable as exc:
+        err.print(f"reportdb: {exc}")
+        raise typer.Exit(2)
+    except NoSuchDocument as exc:
+        err.print(f"reportdb: {exc}")
+        raise typer.Exit(1)
+    if fmt == "csv":
+        w = csv.DictWriter(sys.stdout, fieldnames=list(AUDIT_COLUMNS), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+        return
+    if not rows:
+        out.print("no findings: the report is consistent" if doc else "no findings in any report")
+        return
+    kinds: dict[str, list[dict]] = {}
+    for r in rows:
+        kinds.setdefault(r["finding"], []).append(r)
+    for kind, group in kinds.items():
+        out.print(Text(f"{kind} ({len(group)})", style="bold"))
+        for r in group:
+            t = Text("  ")
+            t.append(f"{r['year'] or '----'}  {r['agency'] or '(agency unknown)'}  ")
+            t.append(f"{r['detail']}")
+            t.append(f"  [{r['doc_id']}]", style="dim")
+            out.print(t)
+    out.print(f"{len(rows)} findings in {len({r['doc_id'] for r in rows})} documents")
+
+
 def main() -> None:
     app()
 

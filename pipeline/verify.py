@@ -19,6 +19,7 @@ from extract.model import Cell
 from extract.numbers import parse_cell
 from extract.repairs import Suggestion, suggest
 from extract.templates import load_spec
+from warehouse.findings import refresh_report_status
 from warehouse import corrections as wc
 from warehouse.corrections import CorrectionError
 
@@ -102,6 +103,7 @@ def correct(con: duckdb.DuckDBPyConnection, doc: str, table: str, row: str, col:
     try:
         cid = wc.record(con, doc_id, sha, (table, row, col), new_value, value, by, note, kind, addable)
         out = refresh(con, doc_id)
+        refresh_report_status(con)  # a confirmed value can make or settle a finding
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

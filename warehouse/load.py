@@ -18,6 +18,8 @@ import duckdb
 
 from extract.model import Extraction
 
+from .findings import refresh_report_status
+
 from .regions import write_region
 from .schema import DOC_TABLES
 
@@ -136,3 +138,4 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, seen: int, loaded: i
                failed: int) -> None:
     con.execute("UPDATE runs SET finished_at = ?, files_seen = ?, files_loaded = ?, "
                 "files_failed = ? WHERE run_id = ?", [_now(), seen, loaded, failed, run_id])
+    refresh_report_status(con)  # another year of an agency can change its findings

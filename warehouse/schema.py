@@ -183,6 +183,8 @@ ALTER TABLE documents ADD COLUMN IF NOT EXISTS region_source VARCHAR;    -- divi
 -- and language files' SHA-256 (when a page was OCR'd), each reader's libraries;
 -- e.g. json_extract_string(engines, '$.tesseract')
 ALTER TABLE documents ADD COLUMN IF NOT EXISTS engines VARCHAR;
+-- the report itself, apart from its reading (warehouse.findings): consistent | findings
+ALTER TABLE documents ADD COLUMN IF NOT EXISTS report_status VARCHAR;
 
 CREATE TABLE IF NOT EXISTS region_candidates (
     doc_id VARCHAR NOT NULL,
@@ -207,4 +209,9 @@ def connect(path: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
         from .views import create_views
         create_views(con)
+        # a database from before report_status: its documents get one now
+        if con.execute("SELECT count(*) FROM documents WHERE report_status IS NULL "
+                       "AND status <> 'failed'").fetchone()[0]:
+            from .findings import refresh_report_status
+            refresh_report_status(con)
     return con

@@ -119,6 +119,11 @@ WHERE d.status <> 'failed'
 }
 
 
+from .findings import VIEWS as _FINDINGS  # noqa: E402 — they build on the views above
+
+VIEWS.update(_FINDINGS)
+
+
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)create every research view; views hold no data, so this is cheap."""
     for name, sql in VIEWS.items():

@@ -342,15 +342,23 @@ class ExportFormat(str, Enum):
 
 
 @app.command("export")
-def export_cmd(out_dir: Path = typer.Argument(..., help="Folder to write into (created if missing)."),
+def export_cmd(out_dir: Path = typer.Argument(..., help="Folder to write (created; an existing one "
+                                                          "only if empty, or with --overwrite)."),
                db: str = DbOption,
                format: ExportFormat = typer.Option(ExportFormat.parquet, "--format",
-                                                   help="parquet (hive-partitioned by year and province) or csv.")) -> None:
-    """Write every table and research view to files other engines can read."""
-    from warehouse.export import export
+                                                   help="parquet (hive-partitioned by year and province) or csv."),
+               overwrite: bool = typer.Option(False, "--overwrite",
+                                              help="Replace a folder that holds files (an earlier export).")) -> None:
+    """Write every table and research view to files other engines can read. The
+    export is written beside the folder and swapped in whole: no file of an earlier
+    export survives, and a reader never sees half of one."""
+    from warehouse.export import ExportRefused, export
     try:
-        written = export(db, str(out_dir), format.value)
+        written = export(db, str(out_dir), format.value, overwrite=overwrite)
     except DatabaseUnavailable as exc:
+        err.print(f"reportdb: {exc}")
+        raise typer.Exit(2)
+    except ExportRefused as exc:
         err.print(f"reportdb: {exc}")
         raise typer.Exit(2)
     except (duckdb.Error, OSError) as exc:

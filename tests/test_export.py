@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from pipeline.ingest import ingest
-from warehouse.export import TABLES, export, reader
+from warehouse.export import TABLES, ExportRefused, export, reader
 from warehouse.query import DatabaseUnavailable
 from warehouse.views import VIEWS
 
@@ -65,3 +65,23 @@ def test_errors(tmp_path):
     p = subprocess.run([sys.executable, "-m", "pipeline.cli", "export", str(tmp_path / "o"),
                         "--db", str(tmp_path / "none.duckdb")], capture_output=True, text=True)
     assert p.returncode == 2 and p.stderr.strip().count("\n") == 0 and "no database" in p.stderr
+
+
+def test_an_export_replaces_the_folder_whole(db, tmp_path):
+    """Regression: exporting over an earlier export left its partitions behind
+    (a year the new database does not have was still read back)."""
+    out = tmp_path / "out"
+    export(db, str(out))
+    stale = out / "cells" / "year=1999" / "province=x"
+    stale.mkdir(parents=True)
+    (stale / "data_0.parquet").write_bytes((next((out / "cells").rglob("*.parquet"))).read_bytes())
+    with pytest.raises(ExportRefused, match="not empty"):
+        export(db, str(out))
+    assert stale.exists()  # refused: nothing touched
+    export(db, str(out), overwrite=True)
+    assert not stale.exists()
+    assert sorted(p.name for p in (out / "cells").iterdir()) == ["year=2019", "year=2024"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no work folder left
+    p = subprocess.run([sys.executable, "-m", "pipeline.cli", "export", str(out), "--db", db],
+                       capture_output=True, text=True)
+    assert p.returncode == 2 and "--overwrite" in p.stderr and p.stderr.strip().count("\n") == 0

@@ -11,6 +11,8 @@ view, with the same columns.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +39,10 @@ TABLES = ("documents", "cells", "checks", "mentions", "pages", "paragraphs", "fl
 FORMATS = ("parquet", "csv")
 
 
+class ExportRefused(RuntimeError):
+    """The target folder holds files already and ``overwrite`` was not given."""
+
+
 @dataclass(frozen=True)
 class Exported:
     name: str
@@ -48,14 +54,41 @@ def _columns(con, name: str) -> list[str]:
     return [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]
 
 
-def export(db: str, out_dir: str, fmt: str = "parquet") -> list[Exported]:
-    """Write every table and view of ``db`` under ``out_dir``; returns what was written."""
+def export(db: str, out_dir: str, fmt: str = "parquet", overwrite: bool = False) -> list[Exported]:
+    """Write every table and view of ``db`` as the folder ``out_dir``; returns what was
+    written (paths inside ``out_dir``).
+
+    The export is written into a new folder beside the target and swapped in whole,
+    so a reader never sees half an export and no partition of an earlier export (of
+    this database or another) survives in it. A target that holds files already is
+    replaced only with ``overwrite``; an empty one is taken."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (choose {' or '.join(FORMATS)})")
     if not Path(db).exists():
         raise DatabaseUnavailable(f"no database at {db}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    target = Path(out_dir)
+    if target.exists() and not target.is_dir():
+        raise ExportRefused(f"{target} exists and is not a folder")
+    if target.is_dir() and any(target.iterdir()) and not overwrite:
+        raise ExportRefused(f"{target} is not empty: give --overwrite to replace it, or a new folder")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.export-", dir=target.parent))
+    try:
+        done = _write(db, work, fmt)
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            target.rename(old / "export")
+            work.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            work.rename(target)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return [Exported(e.name, e.rows, str(target / Path(e.path).relative_to(work))) for e in done]
+
+
+def _write(db: str, out: Path, fmt: str) -> list[Exported]:
     con = duckdb.connect(db, read_only=True)
     try:
         present = {r[0] for r in con.execute(
@@ -73,8 +106,7 @@ def export(db: str, out_dir: str, fmt: str = "parquet") -> list[Exported]:
                 sel = (f"SELECT t.*, {', '.join('d.' + c for c in extra)} FROM {name} t "
                        f"LEFT JOIN documents d USING (doc_id)") if extra else f"SELECT * FROM {name}"
                 if rows:
-                    con.execute(f"COPY ({sel}) TO '{_q(path)}' "
-                                "(FORMAT parquet, PARTITION_BY (year, province), OVERWRITE_OR_IGNORE)")
+                    con.execute(f"COPY ({sel}) TO '{_q(path)}' (FORMAT parquet, PARTITION_BY (year, province))")
                 else:  # no partitions to write: one empty file keeps the columns readable
                     path.mkdir(exist_ok=True)
                     con.execute(f"COPY ({sel}) TO '{_q(path / 'empty.parquet')}' (FORMAT parquet)")

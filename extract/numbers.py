@@ -48,6 +48,7 @@ _FOLD = str.maketrans({
     "“": '"', "”": '"', "‘": "'", "’": "'", "「": '"', "」": '"',
     "〔": "[", "〕": "]", "【": "[", "】": "]", "﹝": "[", "﹞": "]",
     "—": "-", "–": "-", "―": "-", "─": "-", "－": "-", "‐": "-",
+    "−": "-",  # U+2212 MINUS SIGN: what word processors print for 本年增/减 −3
     "、": "、", "．": ".",
 })
 
@@ -110,7 +111,7 @@ COUNT_UNITS = ("人次", "件次", "家次", "条", "件", "篇", "人", "个", 
 MONEY_UNITS = ("亿元", "万元", "元")
 UNITS = MONEY_UNITS + COUNT_UNITS
 _UNIT_RE = "|".join(sorted(UNITS + ("%",), key=len, reverse=True))
-ZERO_MARKS = frozenset({"—", "——", "－", "-", "--", "–", "―", "─", "/", "／", "无", "\\"})
+ZERO_MARKS = frozenset({"—", "——", "－", "-", "--", "–", "―", "─", "−", "/", "／", "无", "\\"})
 PRE_QUALIFIERS = ("超过", "近", "约", "逾", "超")
 POST_QUALIFIERS = ("余", "多")
 
@@ -152,7 +153,8 @@ def parse_cell(raw: str | None) -> Quantity:
     Anything else is ``invalid`` with a reason — never a guessed number.
     """
     raw = "" if raw is None else raw
-    text = unicodedata.normalize("NFKC", raw)
+    # U+2212 MINUS SIGN is what word processors print for a negative 本年增/减
+    text = unicodedata.normalize("NFKC", raw).replace("\u2212", "-")
     text = re.sub(r"\s+", "", text)
     if not text:
         return Quantity(None, raw, kind="blank")

@@ -236,7 +236,7 @@ def query_cmd(sql: Optional[str] = typer.Argument(None, help="One SQL statement 
         err.print(f"reportdb: query failed: {str(exc).splitlines()[0]}")
         raise typer.Exit(1)
     if format is Format.csv:
-        w = csv.writer(sys.stdout)
+        w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(res.columns)
         w.writerows(res.rows)
     elif format is Format.json:
@@ -255,6 +255,8 @@ def query_cmd(sql: Optional[str] = typer.Argument(None, help="One SQL statement 
 
 @app.command("show")
 def show_cmd(doc: str = typer.Argument(..., help="doc_id (or a unique prefix) or source path."),
+             keys: bool = typer.Option(False, "--keys", help="Print after each row label and column "
+                                                              "heading the key that `correct` takes."),
              db: str = DbOption) -> None:
     """Print one document's metadata and its tables laid out like the official format."""
     try:
@@ -265,7 +267,9 @@ def show_cmd(doc: str = typer.Argument(..., help="doc_id (or a unique prefix) or
     if view is None:
         err.print(f"reportdb: no single document matches {doc!r}")
         raise typer.Exit(1)
-    print_document(view, out)
+    print_document(view, out, keys)
+    if not keys:
+        out.print(Text(f"keys for reportdb correct: reportdb show {doc} --keys", style="dim"))
 
 
 @app.command("review")
@@ -290,12 +294,15 @@ def review_cmd(db: str = DbOption,
     out.print(f"{len(site.pages)} document pages → {site.index}")
 
 
-@app.command("correct")
+# a value may be negative (本年增/减 -3): the correct command takes "-3" as the value,
+# not as an unknown option
+@app.command("correct", context_settings={"ignore_unknown_options": True})
 def correct_cmd(doc: str = typer.Argument(..., help="doc_id (or a unique prefix) or source path."),
                 table: str = typer.Argument(..., help="proactive | requests | appeals"),
                 row: str = typer.Argument(..., help="row key, e.g. granted"),
                 col: str = typer.Argument(..., help="column key, e.g. natural_person"),
-                value: Optional[str] = typer.Argument(None, help="the value as it should read (12, —, blank '')"),
+                value: Optional[str] = typer.Argument(None, help="the value as it should read (12, -3, −3, —, "
+                                                                 "blank '')"),
                 by: str = typer.Option(..., "--by", help="who makes the correction"),
                 note: Optional[str] = typer.Option(None, "--note", help="why"),
                 accept: bool = typer.Option(False, "--accept", help="take the repair the identities suggest"),

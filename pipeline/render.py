@@ -23,7 +23,9 @@ def _fmt(value: float | None, raw: str | None) -> Text:
     return Text(shown)
 
 
-def document(view: DocumentView) -> Group:
+def document(view: DocumentView, keys: bool = False) -> Group:
+    """``keys``: each row label and column heading followed by the key that
+    ``reportdb correct`` takes (``予以公开 [granted]``)."""
     m = view.meta
     head = Table.grid(padding=(0, 2))
     for key in ("doc_id", "title", "agency", "year", "format", "status", "province", "city",
@@ -35,7 +37,7 @@ def document(view: DocumentView) -> Group:
     parts: list = [head]
     fmt = load_spec().get(m.get("format") or "")
     if fmt:
-        parts += [_proactive(fmt, view), _requests(fmt, view), _appeals(fmt, view)]
+        parts += [_proactive(fmt, view, keys), _requests(fmt, view, keys), _appeals(fmt, view, keys)]
     if view.annex:
         parts.append(_annex(view))
     if view.failed_checks:
@@ -49,13 +51,18 @@ def document(view: DocumentView) -> Group:
         t = Table(title="to review", title_justify="left")
         for col in ("flag", "scope", "detail"):
             t.add_column(col)
-        for f in view.flags:
-            t.add_row(*f)
+        for f in view.flags:  # report text inside: Text, so rich reads no markup in it
+            t.add_row(*[Text("" if x is None else str(x)) for x in f])
         parts.append(t)
     return Group(*parts)
 
 
-def _proactive(fmt, view: DocumentView) -> Table:
+def _k(label: str, key: str, keys: bool) -> Text:
+    # a Text, not a str: rich would take "[granted]" for markup and drop it
+    return Text(f"{label} [{key}]" if keys else label)
+
+
+def _proactive(fmt, view: DocumentView, keys: bool = False) -> Table:
     spec = fmt.tables["proactive"]
     t = Table(title=TABLE_TITLES["proactive"], title_justify="left", show_header=False)
     width = max(len(b.cols) for b in spec.blocks) + 1
@@ -63,11 +70,12 @@ def _proactive(fmt, view: DocumentView) -> Table:
         t.add_column(overflow="fold", min_width=8 if i else 14)
     for b in spec.blocks:
         t.add_row(Text(b.article, style="bold"), *[""] * (width - 1))
-        t.add_row(Text("信息内容", style="dim"), *[Text(c.label, style="dim") for c in b.cols],
+        t.add_row(Text("信息内容", style="dim"), *[Text(_k(c.label, c.key, keys).plain, style="dim")
+                                                  for c in b.cols],
                   *[""] * (width - 1 - len(b.cols)))
         for r in b.rows:
             vals = [_cell(view, "proactive", r.key, c.key) for c in b.cols]
-            t.add_row(r.label, *vals, *[""] * (width - 1 - len(vals)))
+            t.add_row(_k(r.label, r.key, keys), *vals, *[""] * (width - 1 - len(vals)))
     return t
 
 
@@ -82,18 +90,18 @@ def _cell(view: DocumentView, table: str, row: str, col: str) -> Text:
     return text
 
 
-def _requests(fmt, view: DocumentView) -> Table:
+def _requests(fmt, view: DocumentView, keys: bool = False) -> Table:
     spec = fmt.tables["requests"]
     t = Table(title=TABLE_TITLES["requests"], title_justify="left")
     t.add_column("", min_width=18, overflow="fold", ratio=3)
     for c in spec.cols:
-        t.add_column(_SHORT.get(c.key, c.label), justify="right", no_wrap=True)
+        t.add_column(_k(_SHORT.get(c.key, c.label), c.key, keys), justify="right", no_wrap=not keys)
     group = None
     for r in spec.rows:
         if r.group and r.group != group:
             t.add_row(Text(f"（{_GROUP_NO[r.group]}）{r.group}", style="dim"), *[""] * len(spec.cols))
         group = r.group
-        t.add_row(r.label if not r.group else f"  {r.label}",
+        t.add_row(_k(r.label if not r.group else f"  {r.label}", r.key, keys),
                   *[_cell(view, "requests", r.key, c.key) for c in spec.cols])
     return t
 
@@ -103,14 +111,14 @@ _SHORT = {"natural_person": "自然人", "business": "商业企业", "research":
 _GROUP_NO = {"不予公开": "三", "无法提供": "四", "不予处理": "五", "其他处理": "六"}
 
 
-def _appeals(fmt, view: DocumentView) -> Table:
+def _appeals(fmt, view: DocumentView, keys: bool = False) -> Table:
     spec = fmt.tables["appeals"]
     t = Table(title=TABLE_TITLES["appeals"], title_justify="left")
     t.add_column("")
     for c in spec.cols:
-        t.add_column(c.label, justify="right")
+        t.add_column(_k(c.label, c.key, keys), justify="right")
     for r in spec.rows:
-        t.add_row(r.label, *[_cell(view, "appeals", r.key, c.key) for c in spec.cols])
+        t.add_row(_k(r.label, r.key, keys), *[_cell(view, "appeals", r.key, c.key) for c in spec.cols])
     return t
 
 
@@ -142,14 +150,14 @@ def _annex(view: DocumentView) -> Table:
     t.add_column("指标", overflow="fold", ratio=3)
     t.add_column("单位")
     for c in cols:
-        t.add_column(MEASURES.get(c, c), justify="right", no_wrap=True)
+        t.add_column(Text(MEASURES.get(c, c)), justify="right", no_wrap=True)
     for depth, name, unit, path in rows:
         if path is None:
             t.add_row(Text("  " * depth + name, style="bold"), "", *[""] * len(cols))
         else:
-            t.add_row("  " * depth + name, unit or "", *[_cell(view, ANNEX, path, c) for c in cols])
+            t.add_row(Text("  " * depth + name), Text(unit or ""), *[_cell(view, ANNEX, path, c) for c in cols])
     return t
 
 
-def print_document(view: DocumentView, console: Console | None = None) -> None:
-    (console or Console()).print(document(view))
+def print_document(view: DocumentView, console: Console | None = None, keys: bool = False) -> None:
+    (console or Console()).print(document(view, keys))

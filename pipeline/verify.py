@@ -9,6 +9,7 @@ corrected or gone; corrections whose cell no longer exists are flagged.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 import duckdb
@@ -76,12 +77,39 @@ def has_corrections(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
     return con.execute("SELECT count(*) FROM corrections WHERE sha256 = ?", [sha256]).fetchone()[0] > 0
 
 
+def check_keys(fmt: str | None, table: str, row: str, col: str) -> None:
+    """Refuse a key the document's format does not have, naming the nearest ones
+    (``reportdb show DOC --keys`` lists them all). Pre-2019 annexes have no fixed
+    keys: their row paths are checked against the document when the correction is
+    recorded."""
+    spec = load_spec().get(fmt or "")
+    if spec is None:
+        return
+    if table not in spec.tables:
+        raise CorrectionError(f"no table {table!r} in the {fmt} format{_nearest(table, spec.tables)}")
+    cells = spec.tables[table].cells()
+    rows = dict.fromkeys(r for r, _ in cells)
+    if row not in rows:
+        raise CorrectionError(f"no row {row!r} in table {table}{_nearest(row, rows)}")
+    cols = [c for r, c in cells if r == row]
+    if col not in cols:
+        raise CorrectionError(f"no column {col!r} in {table}:{row}{_nearest(col, cols)}")
+
+
+def _nearest(key: str, keys) -> str:
+    close = difflib.get_close_matches(key, list(keys), n=3, cutoff=0.5)
+    if close:
+        return "; did you mean " + " or ".join(close) + "?"
+    return f" (it has: {', '.join(keys)})"
+
+
 def correct(con: duckdb.DuckDBPyConnection, doc: str, table: str, row: str, col: str,
             value: str | None, by: str, note: str | None = None, accept: bool = False) -> Outcome:
     """Record a person's correction of one cell (``value`` as printed text, e.g.
     ``12`` or ``—``), or with ``accept`` the repair the identities suggest for it;
     then re-evaluate the document. One transaction: all of it or nothing."""
     doc_id, sha, fmt = wc.document(con, doc)
+    check_keys(fmt, table, row, col)
     kind = "manual"
     if accept:
         match = [s for s in suggestions(con, doc_id, fmt) if (s.table_key, s.row_key, s.col_key) == (table, row, col)]

@@ -88,3 +88,26 @@ def test_demo_query_runs_on_the_samples(tmp_path):
     rows = json.loads(p.stdout)
     assert len(rows) == 10 and len({r["year"] for r in rows}) == 5  # each report as .txt and .pdf
     assert all(r["new_requests"] is not None for r in rows)
+
+
+def test_show_keys_and_correct_takes_them(tmp_path):
+    """``show --keys`` prints the keys ``correct`` takes; a mistyped key gets the
+    nearest ones; a negative value is a value, not an option, in either minus sign."""
+    db = tmp_path / "k.duckdb"
+    run("ingest", SAMPLES / "2022_gengma_template2019.txt", "--db", db, check=0)
+    doc = duckdb.connect(str(db), read_only=True).execute("SELECT doc_id FROM documents").fetchone()[0]
+    p = subprocess.run([sys.executable, "-m", "pipeline.cli", "show", doc[:8], "--keys", "--db", str(db)],
+                       capture_output=True, text=True, env={"COLUMNS": "250", "PATH": "/usr/bin:/bin"})
+    for text in ("（一）予以公开 [granted]", "自然人 [natural_person]", "行政许可 [licensing]",
+                 "本年增/减 [change]", "维持 [upheld]"):
+        assert text in p.stdout, text
+    assert "show " + doc[:8] + " --keys" in run("show", doc[:8], "--db", db, check=0).stdout
+    p = run("correct", doc, "proactive", "licencing", "change", "-3", "--by", "t", "--db", db, check=1)
+    assert p.stderr.strip() == "reportdb: no row 'licencing' in table proactive; did you mean licensing or coercion?"
+    p = run("correct", doc, "requests", "granted", "natral_person", "3", "--by", "t", "--db", db, check=1)
+    assert "did you mean natural_person?" in p.stderr
+    run("correct", doc, "proactive", "licensing", "change", "-3", "--by", "t", "--db", db, check=0)
+    run("correct", doc, "proactive", "penalty", "change", "\u22127", "--by", "t", "--db", db, check=0)
+    got = dict(((r, c), v) for r, c, v in duckdb.connect(str(db), read_only=True).execute(
+        "SELECT row_key, col_key, value FROM cell_values WHERE origin = 'correction'").fetchall())
+    assert got == {("licensing", "change"): -3, ("penalty", "change"): -7}

@@ -21,6 +21,8 @@ CELLS = [
     ("－", 0, "zero_mark", None, None),
     ("-", 0, "zero_mark", None, None),
     ("/", 0, "zero_mark", None, None),
+    ("−3", -3, "number", None, None),                # U+2212, as word processors print 本年增/减
+    ("−", 0, "zero_mark", None, None),
     ("无", 0, "zero_mark", None, None),
     ("", None, "blank", None, None),                 # blank is NULL, never 0
     ("  ", None, "blank", None, None),

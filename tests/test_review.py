@@ -180,7 +180,7 @@ def test_manual_correction_and_bad_corrections(db, tmp_path):
     path = str(tmp_path / "m.duckdb")
     shutil.copy(db[0], path)
     res = runner.invoke(app, ["correct", db[1], "requests", "no_such_row", "total", "3", "--by", "x", "--db", path])
-    assert res.exit_code == 1 and "no cell requests:no_such_row/total" in res.output
+    assert res.exit_code == 1 and "no row 'no_such_row' in table requests" in res.output
     res = runner.invoke(app, ["correct", db[1], "requests", "new", "total", "abc", "--by", "x", "--db", path])
     assert res.exit_code == 1 and "not a number" in res.output
     res = runner.invoke(app, ["correct", db[1], "requests", "new", "business", "--accept", "--by", "x", "--db", path])

@@ -10,8 +10,6 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from datetime import date, datetime
-from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from typing import List, Optional
@@ -25,6 +23,7 @@ from rich.text import Text
 from warehouse.query import DatabaseUnavailable, find_document, run_query
 
 from .ingest import DEFAULT_DB, FileResult, ingest
+from .output import jsonable, plain_columns, sanitize, shown
 from .render import print_document
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -195,22 +194,7 @@ class Format(str, Enum):
     table = "table"
     csv = "csv"
     json = "json"
-
-
-def _jsonable(v):
-    if isinstance(v, (datetime, date)):
-        return v.isoformat()
-    if isinstance(v, Decimal):
-        return float(v)
-    return v
-
-
-def _shown(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
+    ndjson = "ndjson"
 
 
 @app.command("query")
@@ -220,8 +204,12 @@ def query_cmd(sql: Optional[str] = typer.Argument(None, help="One SQL statement 
               file: Optional[Path] = typer.Option(None, "--file", "-f",
                                                   help="Read the SQL from a file ('-': standard input)."),
               wait: float = typer.Option(60, "--wait", min=0,
-                                         help="Seconds to wait while a writer holds the database.")) -> None:
-    """Run SQL against the database, opened read-only."""
+                                         help="Seconds to wait while a writer holds the database."),
+              limit: Optional[int] = typer.Option(None, "--limit", min=0,
+                                                  help="Print at most this many rows.")) -> None:
+    """Run SQL against the database, opened read-only. JSON and NDJSON hold every
+    DuckDB type (intervals as ISO 8601 durations, BLOBs as base64); a table printed
+    into a pipe or a file is plain columns, never wrapped."""
     if file is not None:
         sql = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
     if not sql or not sql.strip():
@@ -232,25 +220,38 @@ def query_cmd(sql: Optional[str] = typer.Argument(None, help="One SQL statement 
     except DatabaseUnavailable as exc:
         err.print(f"reportdb: {exc}")
         raise typer.Exit(2)
-    except duckdb.Error as exc:
-        err.print(f"reportdb: query failed: {str(exc).splitlines()[0]}")
+    except duckdb.Error as exc:  # DuckDB's whole message: its hints and the ^ under the fault
+        err.print(Text(f"reportdb: query failed: {str(exc).strip()}"))
         raise typer.Exit(1)
+    total = len(res.rows)
+    if limit is not None:
+        res.rows = res.rows[:limit]
     if format is Format.csv:
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(res.columns)
         w.writerows(res.rows)
-    elif format is Format.json:
-        json.dump([{c: _jsonable(v) for c, v in zip(res.columns, row)} for row in res.rows],
-                  sys.stdout, ensure_ascii=False, indent=1)
-        sys.stdout.write("\n")
+    elif format is Format.json:  # made whole before a byte is written: never half a document
+        text = json.dumps([{c: jsonable(v) for c, v in zip(res.columns, row)} for row in res.rows],
+                          ensure_ascii=False, indent=1, allow_nan=False)
+        sys.stdout.write(text + "\n")
+    elif format is Format.ndjson:
+        sys.stdout.write("".join(json.dumps({c: jsonable(v) for c, v in zip(res.columns, row)},
+                                            ensure_ascii=False, allow_nan=False) + "\n" for row in res.rows))
+    elif not sys.stdout.isatty():
+        sys.stdout.write(plain_columns(res.columns, [[shown(v) for v in row] for row in res.rows]) + "\n")
+        sys.stdout.write(f"({_rows(len(res.rows), total)})\n")
     else:
         t = Table(show_lines=False)
         for c in res.columns:
             t.add_column(c, overflow="fold")
         for row in res.rows:
-            t.add_row(*[_shown(v) for v in row])
+            t.add_row(*[Text(sanitize(shown(v))) for v in row])
         out.print(t)
-        out.print(f"({len(res.rows)} rows)", style="dim")
+        out.print(f"({_rows(len(res.rows), total)})", style="dim")
+
+
+def _rows(shown_rows: int, total: int) -> str:
+    return f"{total} rows" if shown_rows == total else f"first {shown_rows} of {total} rows"
 
 
 @app.command("show")

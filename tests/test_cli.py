@@ -111,3 +111,27 @@ def test_show_keys_and_correct_takes_them(tmp_path):
     got = dict(((r, c), v) for r, c, v in duckdb.connect(str(db), read_only=True).execute(
         "SELECT row_key, col_key, value FROM cell_values WHERE origin = 'correction'").fetchall())
     assert got == {("licensing", "change"): -3, ("penalty", "change"): -7}
+
+
+def test_query_output_holds_every_type_and_is_plain_in_a_pipe(tmp_path):
+    """Regression: JSON crashed halfway on INTERVAL and BLOB columns; a table into a
+    pipe wrapped at 80 columns; DuckDB's hints were cut off."""
+    db = tmp_path / "q.duckdb"
+    run("ingest", SAMPLES / "2024_dongwu_town.txt", SAMPLES / "2019_xihu_gov2019.txt", "--db", db, check=0)
+    sql = ("SELECT finished_at - started_at AS took, 'ab'::BLOB AS b, 1.25::DECIMAL(10,2) AS d, "
+           "'nan'::DOUBLE AS n, [1, 2] AS l, {'k': INTERVAL 90 MINUTE} AS s FROM runs")
+    got = json.loads(run("query", sql, "--db", db, "--format", "json", check=0).stdout)
+    assert got[0]["took"].startswith("PT") and got[0]["took"].endswith("S")
+    assert got[0]["b"] == "YWI=" and got[0]["d"] == 1.25 and got[0]["n"] == "nan"
+    assert got[0]["l"] == [1, 2] and got[0]["s"] == {"k": "PT1H30M"}
+    lines = run("query", "SELECT doc_id, title FROM documents ORDER BY doc_id", "--db", db,
+                "--format", "ndjson", check=0).stdout.splitlines()
+    assert len(lines) == 2 and all(json.loads(x)["title"].endswith("年度报告") for x in lines)
+    p = run("query", "SELECT title, agency, source_path FROM documents ORDER BY year", "--db", db, check=0)
+    rows = p.stdout.splitlines()
+    assert rows[0].split() == ["title", "agency", "source_path"]
+    assert len(rows) == 4 and rows[-1] == "(2 rows)"  # one line a row, however wide
+    assert run("query", "SELECT * FROM documents", "--db", db, "--limit", "1", check=0).stdout.splitlines()[-1] \
+        == "(first 1 of 2 rows)"
+    p = run("query", "SELECT agency FROM documnts", "--db", db, check=1)
+    assert 'Did you mean "documents"' in p.stderr and "^" in p.stderr

@@ -27,11 +27,16 @@ from .output import jsonable, plain_columns, sanitize, shown
 from .render import print_document
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  context_settings={"help_option_names": ["-h", "--help"]},
                   help="Annual reports on government information disclosure → DuckDB.")
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-DbOption = typer.Option(DEFAULT_DB, "--db", help="DuckDB database file.")
+DbOption = typer.Option(DEFAULT_DB, "--db", envvar="REPORTDB_DB",
+                        help="DuckDB database file (or the environment variable REPORTDB_DB).")
+# how much ingest prints (the root options -q / -v): 0 failures and the summary only,
+# 1 a line a file, 2 also the versions of what reads
+_VERBOSITY = {"level": 1}
 _STYLE = {"ok": "green", "needs_review": "yellow", "failed": "red"}
 
 
@@ -65,9 +70,12 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def _root(version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
                                        help="Print reportdb's version and its engines' (Tesseract with "
-                                            "its language files' SHA-256, OpenCV, DuckDB …), then exit.")
-          ) -> None:
+                                            "its language files' SHA-256, OpenCV, DuckDB …), then exit."),
+          quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only failures and the summary."),
+          verbose: bool = typer.Option(False, "--verbose", "-v",
+                                       help="Print also the versions of what reads, first.")) -> None:
     """Annual reports on government information disclosure → DuckDB."""
+    _VERBOSITY["level"] = 0 if quiet else 2 if verbose else 1
 
 
 @app.command("ingest")
@@ -93,7 +101,18 @@ def ingest_cmd(paths: List[Path] = typer.Argument(..., help="Files and folders (
         err.print(f"reportdb: {exc}")
         raise typer.Exit(2)
     try:
-        summary = ingest([str(p) for p in paths], db, on_result=lambda r: out.print(_line(r)),
+        if _VERBOSITY["level"] >= 2:
+            from .version import installation_versions
+            v = installation_versions(ocr_engine)
+            out.print(Text(f"reportdb {v['reportdb']}; {ocr_engine} {v.get('tesseract', '')}; "
+                           f"OpenCV {v.get('opencv-python-headless', '?')}; DuckDB {v.get('duckdb', '?')} "
+                           f"→ {db}", style="dim"))
+
+        def on_result(r: FileResult) -> None:
+            if _VERBOSITY["level"] >= 1 or r.outcome == "failed":
+                out.print(_line(r))
+
+        summary = ingest([str(p) for p in paths], db, on_result=on_result,
                          workers=workers, engine=ocr_engine,
                          searchable_dir=str(searchable_pdf) if searchable_pdf else None)
     except duckdb.Error as exc:

@@ -135,3 +135,20 @@ def test_query_output_holds_every_type_and_is_plain_in_a_pipe(tmp_path):
         == "(first 1 of 2 rows)"
     p = run("query", "SELECT agency FROM documnts", "--db", db, check=1)
     assert 'Did you mean "documents"' in p.stderr and "^" in p.stderr
+
+
+def test_database_from_the_environment_quiet_and_short_help(tmp_path):
+    db = tmp_path / "env.duckdb"
+    env = {"COLUMNS": "160", "PATH": "/usr/bin:/bin", "REPORTDB_DB": str(db)}
+    cmd = [sys.executable, "-m", "pipeline.cli"]
+    p = subprocess.run(cmd + ["-q", "ingest", str(SAMPLES / "2024_dongwu_town.txt"), str(tmp_path / "none.txt")],
+                       capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert p.returncode == 1
+    lines = p.stdout.splitlines()  # quiet: the failure and the summary, not the loaded file
+    assert len(lines) == 2 and lines[0].startswith("failed") and "none.txt" in lines[0]
+    assert lines[1].endswith(f"→ {db}") and db.exists() and not (tmp_path / "reportdb.duckdb").exists()
+    p = subprocess.run(cmd + ["query", "SELECT count(*) AS n FROM documents WHERE status = 'ok'", "--format", "csv"],
+                       capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert p.stdout.splitlines() == ["n", "1"]
+    p = subprocess.run(cmd + ["query", "-h"], capture_output=True, text=True, env=env)
+    assert p.returncode == 0 and "REPORTDB_DB" in p.stdout and "--limit" in p.stdout

@@ -295,9 +295,29 @@ def show_cmd(doc: str = typer.Argument(..., help="doc_id (or a unique prefix) or
 @app.command("review")
 def review_cmd(db: str = DbOption,
                out_dir: Path = typer.Option(Path("review"), "--out", help="Folder for the HTML site."),
-               doc: Optional[str] = typer.Option(None, "--doc", help="Only this document.")) -> None:
-    """Write the static review site: documents needing review, pages with the
-    cells' boxes, tables coloured by confidence, failed identities, repairs."""
+               doc: Optional[str] = typer.Option(None, "--doc", help="Only this document."),
+               serve: bool = typer.Option(False, "--serve", help="Run the verification station: a web app "
+                                                                 "on this machine to confirm and correct values."),
+               host: str = typer.Option("127.0.0.1", "--host", help="With --serve: the address to listen on."),
+               port: int = typer.Option(8765, "--port", help="With --serve: the port."),
+               allow_remote: bool = typer.Option(False, "--allow-remote",
+                                                 help="With --serve: allow an address beyond loopback "
+                                                      "(the station has no login).")) -> None:
+    """Write the static review site (documents needing review, pages with the cells'
+    boxes, tables coloured by confidence, failed identities, repairs), or with
+    --serve run the verification station at http://127.0.0.1:8765/."""
+    if serve:
+        from .station import NotLoopback, serve as run_station
+        try:
+            out.print(f"verification station on http://{host}:{port}/ (Ctrl-C stops it)")
+            run_station(db, host, port, allow_remote)
+        except NotLoopback as exc:
+            err.print(f"reportdb: {exc}")
+            raise typer.Exit(2)
+        except DatabaseUnavailable as exc:
+            err.print(f"reportdb: {exc}")
+            raise typer.Exit(2)
+        return
     from .review import write_site
 
     try:

@@ -125,6 +125,10 @@ def correct(con: duckdb.DuckDBPyConnection, doc: str, table: str, row: str, col:
         if q.value is None and value.strip():
             raise CorrectionError(f"{value!r} is not a number a table cell can hold")
         new_value = q.value
+        read = con.execute("SELECT raw, origin FROM cell_values WHERE doc_id = ? AND table_key = ? "
+                           "AND row_key = ? AND col_key = ?", [doc_id, table, row, col]).fetchone()
+        if read is not None and read[1] != "correction" and (read[0] or "") == value:
+            kind = "confirmed"  # the reading as printed, confirmed by a person: its doubt is settled
     spec = load_spec().get(fmt or "")
     addable = bool(spec and table in spec.tables and (row, col) in spec.tables[table].cells())
     con.execute("BEGIN TRANSACTION")

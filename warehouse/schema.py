@@ -137,7 +137,7 @@ CREATE TABLE IF NOT EXISTS corrections (
     corrected_by VARCHAR NOT NULL,
     corrected_at TIMESTAMP NOT NULL,
     note VARCHAR,
-    kind VARCHAR                     -- manual | suggestion (an identity's repair, accepted) | added (a cell the machine missed)
+    kind VARCHAR                     -- manual | confirmed (the reading as printed) | suggestion (an identity's repair, accepted) | added (a cell the machine missed)
 );
 
 -- what researchers query: the extracted cells with the latest correction applied

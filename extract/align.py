@@ -1,0 +1,388 @@
+"""Aligning a flattened table's token stream to the national template.
+
+Why: once a table is flattened, the only reliable things left are the *order* of
+what was printed and the fixed template the report had to fill in. The spec knows
+every row label and how many values each row holds, so labels are anchors and the
+values between two anchors fill the slots of the first. What the text leaves open
+— blanks that collapsed, blanks that were never visible, digits glued together by
+a crawler — is settled by the identities (勾稽关系) of ``extract.checks``, and only
+when exactly one reading satisfies them; otherwise the row is flagged
+``ambiguous_row`` and nothing is stored. One mechanism serves every form.
+
+For one row with ``n`` slots and a segment of ``k`` printed values and ``b``
+explicit blanks (empty ``| |`` cells, blank lines in a one-cell-per-line copy):
+
+* ``k + b == n``: the text says where everything is: taken as printed;
+* ``k == n``: the blanks are layout residue (colspan ``|||``): the values in order;
+* ``k < n``: every reading the template allows — the ``k`` values placed in order
+  among the ``n`` slots (the rest blank), or the glued digit strings split into
+  exactly ``n`` numbers (no leading zeros) — is a candidate; the row's own
+  identity (总计 = the six applicant columns; each 总计 of table 4) filters them,
+  then the column identities of table 3 filter the combinations of all rows;
+* ``k > n``: ambiguous.
+
+A reading chosen among several is flagged ``split_by_identity`` (glued digits,
+the glued text kept in the flag) or ``placed_by_identity`` (values placed among
+collapsed blanks), both info. Blanks are then settled once for the table:
+``zero_by_note`` where the report declares blanks or marks to be 0,
+``blank_as_zero_by_identity`` where every identity the blank takes part in can be
+evaluated and holds with it as 0; otherwise it stays NULL (``blank_cells``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, replace
+
+from rapidfuzz import fuzz
+
+from .checks import Identity, identities
+from .flattext import Hints, Run
+from .layout import TableRow
+from .model import Cell, Flag
+from .numbers import fold, parse_cell
+from .tables import Mapped, _Collector, _completeness
+from .templates import FormatSpec, Label, TableSpec, core, enumerator, load_spec
+
+CAP = 20000          # candidate readings of one row beyond which it is ambiguous
+JOINT_CAP = 200000   # combinations of table-3 rows tried against the column identities
+
+_VALID = re.compile(r"^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:万元|元)?$")
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A template row: its label(s) and the (row, col) keys its values fill."""
+
+    key: str
+    labels: tuple[Label, ...]
+    keys: tuple[tuple[str, str], ...]
+    enum: str | None
+
+
+def template(fmt: FormatSpec, table: str) -> list[Slot]:
+    """The rows of ``table`` in printed order, with the other format's wording of
+    the same row as an alias (a 2021 table printed with the 2019 label 规范性文件)."""
+    spec = fmt.tables[table]
+    other = [f for k, f in load_spec().items() if k != fmt.key]
+    def aliases(key: str, lab: Label) -> tuple[Label, ...]:
+        out = [lab]
+        for f in other:
+            for r in f.tables[table].rows:
+                if r.key == key and r.core != lab.core:
+                    out.append(r)
+        return tuple(out)
+    if spec.key == "appeals":
+        return [Slot("appeals", (), tuple((r.key, c.key) for r in spec.rows for c in spec.cols), None)]
+    if spec.blocks:
+        return [Slot(r.key, aliases(r.key, r), tuple((r.key, c.key) for c in b.cols), None)
+                for b in spec.blocks for r in b.rows]
+    return [Slot(r.key, aliases(r.key, r), tuple((r.key, c.key) for c in spec.cols), enumerator(r.label))
+            for r in spec.rows]
+
+
+def _bare(text: str) -> str:
+    """A run's text without brackets' content and spaces: for suffix matching."""
+    t = re.sub(r"\([^()]*\)", "", fold(text))
+    return re.sub(r"[\s\"'“”:：]+", "", t)
+
+
+def matches(run: str, slot: Slot) -> bool:
+    """Does a printed text run carry the label of ``slot``?"""
+    c = core(run)
+    e = enumerator(run)
+    for lab in slot.labels:
+        if slot.enum:
+            if e is not None and e != slot.enum:
+                continue
+            if e is None and (c != lab.core or len(c) < 4):
+                continue
+            if c == lab.core or (len(c) >= 3 and (lab.core.startswith(c) or c.startswith(lab.core))) \
+                    or fuzz.ratio(c, lab.core) >= 75:
+                return True
+        else:
+            bare = _bare(run)
+            if bare.endswith(lab.core) or (len(c) >= 3 and fuzz.ratio(c, lab.core) >= 85):
+                return True
+    return False
+
+
+@dataclass
+class Segment:
+    slot: Slot
+    anchor: str                  # the label as printed
+    items: list[Run]
+
+
+def align(slots: list[Slot], runs: list[Run]) -> tuple[list[Segment], list[str]]:
+    """Anchors in template order; each anchor's values are the items up to the next
+    text run. Returns the segments and the unplaced text runs that carried values
+    (rows the template does not have)."""
+    segs: list[Segment] = []
+    extra: list[str] = []
+    if slots and not slots[0].labels:  # table 4: one row of values under a header
+        last_text = max((i for i, r in enumerate(runs) if r.kind == "text"), default=-1)
+        items = [r for r in runs[last_text + 1:] if r.kind != "text"]
+        return ([Segment(slots[0], "", items)] if any(r.kind == "num" for r in items) else []), []
+    p = 0
+    cur: Segment | None = None
+    for r in runs:
+        if r.kind != "text":
+            if cur is not None:
+                cur.items.append(r)
+            continue
+        hit = next((j for j in range(p, len(slots)) if matches(r.text, slots[j])), None)
+        if hit is None:
+            cur = Segment(Slot("", (), (), None), r.text, []) if segs else None
+            if cur is not None:
+                segs.append(cur)
+            continue
+        cur = Segment(slots[hit], r.text, [])
+        segs.append(cur)
+        p = hit + 1
+    out = []
+    for s in segs:
+        if s.slot.key:
+            out.append(s)
+        elif any(x.kind == "num" for x in s.items):
+            extra.append(s.anchor + " " + " ".join(x.text for x in s.items if x.kind == "num"))
+    return out, extra
+
+
+# ------------------------------------------------------------------ readings
+
+def _allowed(raw: str, col: str, fmt: str) -> bool:
+    if raw in ("-", "/", "\\", "--"):
+        return True
+    if not _VALID.match(raw):
+        return False
+    if raw.startswith("-") and not (fmt == "gov2019" and col == "change"):
+        return False
+    if ("." in raw or "元" in raw) and col != "amount":
+        return False
+    return True
+
+
+def _splits(s: str, parts: int):
+    """Every way to cut a glued digit string into ``parts`` numbers."""
+    if parts == 1:
+        yield (s,)
+        return
+    for i in range(1, len(s) - parts + 2):
+        head = s[:i]
+        if len(head) > 1 and head.startswith("0"):
+            break
+        for rest in _splits(s[i:], parts - 1):
+            yield (head,) + rest
+
+
+def readings(seg: Segment, fmt: str) -> tuple[list[tuple[str, ...]], str]:
+    """The candidate readings of a row (tuples of raw cell texts, '' = blank) and
+    how they were made: printed | split | placed | mixed | none."""
+    n = len(seg.slot.keys)
+    cols = [c for _, c in seg.slot.keys]
+    items = list(seg.items)
+    while items and items[-1].kind == "blank" and sum(1 for x in items if x.kind != "blank") + \
+            sum(1 for x in items if x.kind == "blank") > n:
+        items.pop()
+    nums = [x.text for x in items if x.kind == "num"]
+    k, b = len(nums), sum(1 for x in items if x.kind == "blank")
+    ok = lambda cand: all(v == "" or _allowed(v, c, fmt) for v, c in zip(cand, cols))  # noqa: E731
+    if k + b == n and k and all(_VALID.match(v) or v in ("-", "/") for v in nums):
+        cand = tuple(x.text for x in items)
+        if ok(cand):
+            return [cand], "printed"
+    if k == n and ok(tuple(nums)):
+        return [tuple(nums)], "printed"
+    if k == 0:  # a label with no value after it: every cell blank
+        return [("",) * n], ("printed" if b else "placed")
+    if k > n:
+        return [], "none"
+    out: list[tuple[str, ...]] = []
+    how: set[str] = set()
+    if all(_VALID.match(v) or v in ("-", "/") for v in nums):
+        for pos in itertools.combinations(range(n), k):
+            cand = [""] * n
+            for p, v in zip(pos, nums):
+                cand[p] = v
+            if ok(cand):
+                out.append(tuple(cand))
+                how.add("placed")
+            if len(out) > CAP:
+                return [], "none"
+    # glued digits: distribute the n slots over the printed tokens
+    lens = [len(v.lstrip("-")) for v in nums]
+    if sum(lens) >= n:
+        for parts in _compositions(n, k, lens):
+            pieces_per: list[list[tuple[str, ...]]] = []
+            for v, p in zip(nums, parts):
+                sign = "-" if v.startswith("-") else ""
+                body = v.lstrip("-")
+                if not body.isdigit():
+                    pieces_per.append([(v,)] if p == 1 else [])
+                    continue
+                ps = [((sign + s[0],) + s[1:]) for s in _splits(body, p)]
+                pieces_per.append(ps)
+            for combo in itertools.product(*pieces_per):
+                cand = tuple(x for t in combo for x in t)
+                if len(cand) == n and ok(cand) and all(_allowed(x, c, fmt) for x, c in zip(cand, cols)):
+                    if cand not in out:
+                        out.append(cand)
+                        how.add("split")
+                if len(out) > CAP:
+                    return [], "none"
+    return out, ("mixed" if len(how) > 1 else (how.pop() if how else "none"))
+
+
+def _compositions(n: int, k: int, lens: list[int]):
+    """Numbers of parts per token, each between 1 and the token's length, summing to n."""
+    if k == 0:
+        if n == 0:
+            yield ()
+        return
+    for first in range(1, min(lens[0], n - (k - 1)) + 1):
+        for rest in _compositions(n - first, k - 1, lens[1:]):
+            yield (first,) + rest
+
+
+def _value(raw: str) -> float:
+    if raw == "":
+        return 0.0
+    v = parse_cell(raw).value
+    return float(v) if v is not None else float("nan")
+
+
+def _holds(ident: Identity, v: dict[tuple[str, str, str], float]) -> bool | None:
+    try:
+        parts = sum(v[k] for k in ident.parts)
+        totals = sum(v[k] for k in ident.totals)
+    except KeyError:
+        return None
+    return abs(parts - totals) <= 1e-6
+
+
+def _row_ok(table: str, slot: Slot, cand: tuple[str, ...], idents: list[Identity]) -> bool:
+    v = {(table, r, c): _value(x) for (r, c), x in zip(slot.keys, cand)}
+    return all(_holds(i, v) is not False for i in idents)
+
+
+# ---------------------------------------------------------------------- read
+
+def read_table(fmt: FormatSpec, table: str, runs: list[Run], lines: list[tuple[int, str]],
+               hints: Hints) -> Mapped:
+    """One flattened table → cells and flags under the spec's keys."""
+    spec: TableSpec = fmt.tables[table]
+    slots = template(fmt, table)
+    segs, extra = align(slots, runs)
+    col = _Collector(spec, "text")
+    all_ids = [i for i in identities(fmt) if all(k[0] == table for k in i.operands)]
+    for text in extra:
+        col.flag("extra_row", core(text.split(" ")[0]) or "row",
+                 f"a row the format does not have, not stored: {text}", "info")
+    chosen: dict[str, tuple[tuple[str, ...], str, Segment]] = {}
+    pending: dict[str, list[tuple[str, ...]]] = {}
+    how_of: dict[str, str] = {}
+    for seg in segs:
+        cands, how = readings(seg, fmt.key)
+        row_keys = {r for r, _ in seg.slot.keys}
+        own = [i for i in all_ids if {k[1] for k in i.operands} <= row_keys]
+        fitting = [c for c in cands if _row_ok(table, seg.slot, c, own)]
+        if how == "printed" and cands:
+            fitting = cands  # printed as is: a failing identity is the report's, found by the checks
+        how_of[seg.slot.key] = how
+        if len(fitting) == 1:
+            chosen[seg.slot.key] = (fitting[0], how, seg)
+        elif not fitting:
+            n = sum(1 for x in seg.items if x.kind == "num")
+            col.flag("ambiguous_row", seg.slot.key,
+                     f"{n} values printed for {len(seg.slot.keys)} columns and no reading fits the "
+                     "template and the identities: " + " ".join(x.text or "␣" for x in seg.items))
+        else:
+            pending[seg.slot.key] = fitting
+            chosen[seg.slot.key] = ((), how, seg)
+    if pending:
+        _settle_jointly(table, chosen, pending, all_ids, col)
+    for key, (cand, how, seg) in chosen.items():
+        if not cand:
+            continue
+        many = how != "printed"
+        if many:
+            glued = " ".join(x.text for x in seg.items if x.kind == "num")
+            n_printed = sum(1 for x in seg.items if x.kind == "num")
+            kind = "split_by_identity" if sum(1 for v in cand if v) > n_printed else "placed_by_identity"
+            col.flag(kind, key, f"printed {seg.anchor} {glued!r}; read as {' | '.join(v or '␣' for v in cand)}",
+                     "info")
+        page = lines[seg.items[0].index][0] if seg.items else (lines[0][0] if lines else 1)
+        row = TableRow(tuple(cand), page)
+        for i, (r, c) in enumerate(seg.slot.keys):
+            header = next((x.label for x in spec.cols if x.key == c), c)
+            col.add(r, c, row, i, header)
+    _settle_blanks(table, col, all_ids, hints)
+    _completeness(spec, col)
+    return col.out
+
+
+def _settle_jointly(table: str, chosen: dict, pending: dict[str, list[tuple[str, ...]]],
+                    ids: list[Identity], col: _Collector) -> None:
+    """Rows with several readings: the combinations that satisfy every evaluable
+    identity; a row is read where all such combinations agree on it."""
+    fixed: dict[tuple[str, str, str], float] = {}
+    for key, (cand, _, seg) in chosen.items():
+        if cand:
+            for (r, c), x in zip(seg.slot.keys, cand):
+                fixed[(table, r, c)] = _value(x)
+    keys = list(pending)
+    total = 1
+    for k in keys:
+        total *= len(pending[k])
+    solutions: list[tuple[tuple[str, ...], ...]] = []
+    if total <= JOINT_CAP:
+        for combo in itertools.product(*(pending[k] for k in keys)):
+            v = dict(fixed)
+            for k, cand in zip(keys, combo):
+                seg = chosen[k][2]
+                for (r, c), x in zip(seg.slot.keys, cand):
+                    v[(table, r, c)] = _value(x)
+            if all(_holds(i, v) is not False for i in ids):
+                solutions.append(combo)
+                if len(solutions) > 64:
+                    break
+    for j, k in enumerate(keys):
+        seen = {s[j] for s in solutions}
+        cand, how, seg = chosen[k]
+        if len(seen) == 1 and len(solutions) <= 64:
+            chosen[k] = (seen.pop(), how, seg)
+        else:
+            chosen[k] = ((), how, seg)
+            why = ("too many combinations to try" if total > JOINT_CAP else
+                   f"{len(pending[k])} readings fit the row and the identities do not settle which")
+            col.flag("ambiguous_row", k, f"{why}: " + " ".join(x.text or "␣" for x in seg.items))
+
+
+def _settle_blanks(table: str, col: _Collector, ids: list[Identity], hints: Hints) -> None:
+    cells = col.out.cells
+    present = {(c.table_key, c.row_key, c.col_key): c for c in cells}
+    v = {k: (c.value if c.value is not None else (0.0 if c.raw == "" else None)) for k, c in present.items()}
+    new = []
+    for c in cells:
+        k = (c.table_key, c.row_key, c.col_key)
+        marked = c.raw in ("-", "/", "—", "－", "／") and c.value == 0
+        if c.raw == "" and "" in hints.zero_marks or marked and hints.zero_marks - {""}:
+            col.flag("zero_by_note", f"{c.row_key}/{c.col_key}",
+                     f"printed {c.raw or 'blank'!r}; the report says: {hints.zero_note}", "info")
+            new.append(replace(c, value=0.0) if c.raw == "" else c)
+            continue
+        if c.raw == "" and c.value is None:
+            mine = [i for i in ids if k in i.operands]
+            vals = {kk: x for kk, x in v.items() if x is not None}
+            if mine and all(_holds(i, vals) is True for i in mine):
+                col.flag("blank_as_zero_by_identity", f"{c.row_key}/{c.col_key}",
+                         f"printed blank; every identity it takes part in ({len(mine)}) holds with it as 0",
+                         "info")
+                new.append(replace(c, value=0.0))
+                continue
+        new.append(c)
+    col.out.cells[:] = new
+    for c in new:
+        col.seen[(c.row_key, c.col_key)] = c

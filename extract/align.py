@@ -186,11 +186,15 @@ def readings(seg: Segment, fmt: str) -> tuple[list[tuple[str, ...]], str]:
     while items and items[-1].kind == "blank" and sum(1 for x in items if x.kind != "blank") + \
             sum(1 for x in items if x.kind == "blank") > n:
         items.pop()
+    first = next((x.index for x in items if x.kind == "num"), None)
+    while items and items[0].kind == "blank" and not items[0].spaced and first is not None \
+            and items[0].index < first:
+        items.pop(0)  # empty cells left of a header line's pipes: residue, not this row's blanks
     nums = [x.text for x in items if x.kind == "num"]
     k, b = len(nums), sum(1 for x in items if x.kind == "blank")
     ok = lambda cand: all(v == "" or _allowed(v, c, fmt) for v, c in zip(cand, cols))  # noqa: E731
     if k + b == n and k and all(_VALID.match(v) or v in ("-", "/") for v in nums):
-        cand = tuple(x.text for x in items)
+        cand = tuple(x.text if x.kind == "num" else "" for x in items)
         if ok(cand):
             return [cand], "printed"
     if k == n and ok(tuple(nums)):
@@ -201,8 +205,22 @@ def readings(seg: Segment, fmt: str) -> tuple[list[tuple[str, ...]], str]:
         return [], "none"
     out: list[tuple[str, ...]] = []
     how: set[str] = set()
+    # where the print showed blanks: before the first value, between two, after the last
+    gaps_shown, g = [False] * (k + 1), 0
+    for x in items:
+        if x.kind == "num":
+            g += 1
+        else:
+            gaps_shown[g] = True
+    strict = 0 < b and k + b <= n  # shown blanks are real (collapsed, never invented)
     if all(_VALID.match(v) or v in ("-", "/") for v in nums):
         for pos in itertools.combinations(range(n), k):
+            if strict:
+                edges = (-1,) + pos + (n,)
+                inserted = [edges[i + 1] - edges[i] - 1 for i in range(k + 1)]
+                if any((ins > 0) != shown for ins, shown in zip(inserted[:-1], gaps_shown[:-1])) \
+                        or (gaps_shown[-1] and inserted[-1] == 0):
+                    continue
             cand = [""] * n
             for p, v in zip(pos, nums):
                 cand[p] = v

@@ -265,7 +265,7 @@ def tokens(lines: list[tuple[int, str]], start: int, end: int) -> list[Run]:
         text = lines[li][1]
         if not text.strip():
             if one_per_line:
-                out.append(Run("blank", "", li))
+                out.append(Run("blank", "", li, spaced=True))  # spaced: a blank line, not an empty cell
             glue = open_br > 0
             num_gap = True
             continue

@@ -60,7 +60,7 @@ def prepare(source: Source) -> TextForms | None:
         for key, (s, e) in flattext.regions(lines).items():
             runs = flattext.tokens(lines, s, e)
             mapped = read_table(fmt, key, runs, lines, hints)
-            if mapped.cells:
+            if mapped.cells or any(f.flag == "ambiguous_row" for f in mapped.flags):
                 out.tables[key] = mapped
                 taken.update(range(s, e))
     elif out.annex_heading:

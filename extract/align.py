@@ -218,8 +218,12 @@ def readings(seg: Segment, fmt: str) -> tuple[list[tuple[str, ...]], str]:
             if strict:
                 edges = (-1,) + pos + (n,)
                 inserted = [edges[i + 1] - edges[i] - 1 for i in range(k + 1)]
-                if any((ins > 0) != shown for ins, shown in zip(inserted[:-1], gaps_shown[:-1])) \
-                        or (gaps_shown[-1] and inserted[-1] == 0):
+                # inside the row a shown blank is one or more cells and no blank shown is none;
+                # at either edge a pipe or a line end may have swallowed one, so only a shown
+                # blank counts there
+                inner = zip(inserted[1:-1], gaps_shown[1:-1])
+                if any((ins > 0) != shown for ins, shown in inner) \
+                        or (gaps_shown[0] and inserted[0] == 0) or (gaps_shown[-1] and inserted[-1] == 0):
                     continue
             cand = [""] * n
             for p, v in zip(pos, nums):
@@ -230,17 +234,19 @@ def readings(seg: Segment, fmt: str) -> tuple[list[tuple[str, ...]], str]:
             if len(out) > CAP:
                 return [], "none"
     # glued digits: distribute the n slots over the printed tokens
-    lens = [len(v.lstrip("-")) for v in nums]
+    lens = [max(1, len(re.match(r"-?(\d*)", v).group(1))) for v in nums]
     if sum(lens) >= n:
         for parts in _compositions(n, k, lens):
             pieces_per: list[list[tuple[str, ...]]] = []
             for v, p in zip(nums, parts):
                 sign = "-" if v.startswith("-") else ""
-                body = v.lstrip("-")
-                if not body.isdigit():
+                m = re.fullmatch(r"-?(\d+)((?:\.\d+)?(?:万元|元)?)", v)
+                if not m:
                     pieces_per.append([(v,)] if p == 1 else [])
                     continue
-                ps = [((sign + s[0],) + s[1:]) for s in _splits(body, p)]
+                body, tail = m.group(1), m.group(2)  # a decimal part or unit stays on the last piece
+                ps = [((sign + s[0],) + s[1:-1] + (s[-1] + tail,)) if len(s) > 1 else (sign + s[0] + tail,)
+                      for s in _splits(body, p)]
                 pieces_per.append(ps)
             for combo in itertools.product(*pieces_per):
                 cand = tuple(x for t in combo for x in t)

@@ -90,7 +90,7 @@ def extract(source: Source) -> Extraction:
     if meta.title is None and not tables:
         raise NotAReport("not a report: no report title and no tables")
     flags: list[Flag] = []
-    fmt_key = evidence.format
+    fmt_key = evidence.format or (forms.format if forms else None)
     expected = expected_format(meta.year)
     annexes = [b for b in tables if legacy.is_annex(b)]
     if fmt_key is None and (annexes or expected == "legacy"):

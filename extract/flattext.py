@@ -292,7 +292,7 @@ def tokens(lines: list[tuple[int, str]], start: int, end: int) -> list[Run]:
                     continue
                 if kind in ("num", "mark"):
                     if kind == "num" and out and out[-1].kind == "num" and not num_gap \
-                            and not out[-1].text.endswith("元"):
+                            and not out[-1].text.endswith("元") and not t.startswith("-"):
                         out[-1].text += t      # glued digits stay one raw token
                     else:
                         out.append(Run("num", t, li, spaced=num_gap))

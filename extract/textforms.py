@@ -39,6 +39,19 @@ class TextForms:
     hints: flattext.Hints = field(default_factory=flattext.Hints)
     flags: list[Flag] = field(default_factory=list)
     annex_heading: bool = False
+    format: str | None = None
+
+
+def format_of(text: str) -> str | None:
+    """The format from the marker labels; when table 2 (which holds most markers) is
+    not printed, from table 3's own labels: （六）其他处理 with sub-rows is 2021's."""
+    found = detect_format(text).format
+    if found is not None:
+        return found
+    flat = re.sub(r"\s+", "", fold(text))
+    if "本年新收政府信息公开申请" in flat and "本年度办理结果" in flat:
+        return "gov2021" if re.search(r"逾期不补正|逾期未按收费|3\.其他(?!法律)", flat) else "gov2019"
+    return None
 
 
 def _has_tab_rows(source: Source) -> bool:
@@ -52,8 +65,8 @@ def prepare(source: Source) -> TextForms | None:
     raw = [(p.number, ln.text) for p in source.pages for ln in p.lines]
     lines, hints = flattext.clean_lines(raw)
     text = "\n".join(t for _, t in lines)
-    fmt_key = detect_format(text).format
-    out = TextForms([], hints=hints, annex_heading=bool(_ANNEX_HEAD.search(re.sub(r"\s+", "", fold(text)))))
+    fmt_key = format_of(text)
+    out = TextForms([], hints=hints, format=fmt_key, annex_heading=bool(_ANNEX_HEAD.search(re.sub(r"\s+", "", fold(text)))))
     taken: set[int] = set()
     if fmt_key in FORMATS:
         fmt = load_spec()[fmt_key]

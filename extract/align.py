@@ -311,7 +311,7 @@ def read_table(fmt: FormatSpec, table: str, runs: list[Run], lines: list[tuple[i
         cands, how = readings(seg, fmt.key)
         row_keys = {r for r, _ in seg.slot.keys}
         own = [i for i in all_ids if {k[1] for k in i.operands} <= row_keys]
-        fitting = [c for c in cands if _row_ok(table, seg.slot, c, own)]
+        fitting = _merge([c for c in cands if _row_ok(table, seg.slot, c, own)])
         if how == "printed" and cands:
             fitting = cands  # printed as is: a failing identity is the report's, found by the checks
         how_of[seg.slot.key] = how
@@ -326,7 +326,7 @@ def read_table(fmt: FormatSpec, table: str, runs: list[Run], lines: list[tuple[i
             pending[seg.slot.key] = fitting
             chosen[seg.slot.key] = ((), how, seg)
     if pending:
-        _settle_jointly(table, chosen, pending, all_ids, col)
+        _settle_jointly(table, chosen, pending, all_ids, col, spec)
     for key, (cand, how, seg) in chosen.items():
         if not cand:
             continue
@@ -347,41 +347,133 @@ def read_table(fmt: FormatSpec, table: str, runs: list[Run], lines: list[tuple[i
     return col.out
 
 
+def _merge(cands: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Readings that give the same values (a blank counted as 0) are one reading:
+    where they disagree on what was printed in a cell (``0`` or blank), the cell's raw
+    is left blank ('') — its value is the same either way."""
+    groups: dict[tuple[float, ...], list[tuple[str, ...]]] = {}
+    for c in cands:
+        groups.setdefault(tuple(_value(x) for x in c), []).append(c)
+    out = []
+    for same in groups.values():
+        out.append(tuple(col[0] if len(set(col)) == 1 else "" for col in zip(*same)))
+    return out
+
+
 def _settle_jointly(table: str, chosen: dict, pending: dict[str, list[tuple[str, ...]]],
-                    ids: list[Identity], col: _Collector) -> None:
-    """Rows with several readings: the combinations that satisfy every evaluable
-    identity; a row is read where all such combinations agree on it."""
-    fixed: dict[tuple[str, str, str], float] = {}
-    for key, (cand, _, seg) in chosen.items():
-        if cand:
-            for (r, c), x in zip(seg.slot.keys, cand):
-                fixed[(table, r, c)] = _value(x)
-    keys = list(pending)
-    total = 1
-    for k in keys:
-        total *= len(pending[k])
-    solutions: list[tuple[tuple[str, ...], ...]] = []
-    if total <= JOINT_CAP:
-        for combo in itertools.product(*(pending[k] for k in keys)):
-            v = dict(fixed)
-            for k, cand in zip(keys, combo):
-                seg = chosen[k][2]
-                for (r, c), x in zip(seg.slot.keys, cand):
-                    v[(table, r, c)] = _value(x)
-            if all(_holds(i, v) is not False for i in ids):
-                solutions.append(combo)
-                if len(solutions) > 64:
-                    break
-    for j, k in enumerate(keys):
-        seen = {s[j] for s in solutions}
+                    ids: list[Identity], col: _Collector, spec: TableSpec) -> None:
+    """Rows with several readings: a reading is kept when it is the only one of its
+    row that takes part in some assignment of all rows satisfying every evaluable
+    identity. Table 3's column identities are linear and its values are
+    non-negative, so the assignments are searched as sums (forward and backward
+    reachable column sums), not one combination at a time."""
+    if table == "requests":
+        feasible = _requests_feasible(chosen, pending, spec)
+    else:
+        feasible = {k: set(range(len(v))) for k, v in pending.items()}
+    for k, options in pending.items():
         cand, how, seg = chosen[k]
-        if len(seen) == 1 and len(solutions) <= 64:
-            chosen[k] = (seen.pop(), how, seg)
+        ok = feasible.get(k)
+        if ok is not None and len(ok) == 1:
+            chosen[k] = (options[next(iter(ok))], how, seg)
+            continue
+        chosen[k] = ((), how, seg)
+        why = ("too many combinations to try" if ok is None else
+               "no reading fits the identities" if not ok else
+               f"{len(ok)} readings fit the row and the identities do not settle which")
+        col.flag("ambiguous_row", k, f"{why}: " + " ".join(x.text or "␣" for x in seg.items))
+
+
+_FRAME = ("new", "carried_in", "results_total", "carried_out")
+_STATES = 200000
+
+
+def _vec(cand: tuple[str, ...]) -> tuple[int, ...] | None:
+    v = [_value(x) for x in cand]
+    if any(x != x or x < 0 or x != int(x) for x in v):
+        return None
+    return tuple(int(x) for x in v)
+
+
+def _requests_feasible(chosen: dict, pending: dict, spec: TableSpec) -> dict[str, set[int] | None]:
+    """For each pending row of table 3, the indexes of its readings that occur in a
+    full assignment satisfying the balance and results-total identities of every
+    column; None when the search is too large."""
+    opts: dict[str, list[tuple[int, ...] | None] | None] = {}
+    for r in spec.rows:
+        if r.key in pending:
+            opts[r.key] = [_vec(c) for c in pending[r.key]]
+        elif r.key in chosen and chosen[r.key][0]:
+            opts[r.key] = [_vec(chosen[r.key][0])]
         else:
-            chosen[k] = ((), how, seg)
-            why = ("too many combinations to try" if total > JOINT_CAP else
-                   f"{len(pending[k])} readings fit the row and the identities do not settle which")
-            col.flag("ambiguous_row", k, f"{why}: " + " ".join(x.text or "␣" for x in seg.items))
+            opts[r.key] = None  # not printed or not read: identities with it cannot be evaluated
+    feas: dict[str, set[int]] = {k: set() for k in pending}
+    outcome = [r.key for r in spec.rows if r.key not in _FRAME]
+    frame_lists = [list(enumerate(opts[k])) if opts[k] is not None else [(None, None)] for k in _FRAME]
+    n_frames = 1
+    for fl in frame_lists:
+        n_frames *= len(fl)
+    if n_frames > 5000:
+        return {k: None for k in pending}  # type: ignore[misc]
+    for combo in itertools.product(*frame_lists):
+        vecs = dict(zip(_FRAME, (v for _, v in combo)))
+        if any(vecs[k] is None and opts[k] is not None for k in _FRAME):
+            continue  # an invalid reading
+        if all(opts[k] is not None for k in _FRAME) and any(
+                a + b != c + d for a, b, c, d in zip(*(vecs[k] for k in _FRAME))):
+            continue
+        target = vecs["results_total"]
+        rows = [opts[k] for k in outcome]
+        if target is None or any(o is None for o in rows):
+            ok_out = {k: set(range(len(pending[k]))) for k in outcome if k in pending}
+        else:
+            ok_out = _sums_feasible(outcome, rows, target, pending)
+            if ok_out is None:
+                return {k: None for k in pending}  # type: ignore[misc]
+            if ok_out is False:
+                continue
+        for k, (i, _) in zip(_FRAME, combo):
+            if k in pending and i is not None:
+                feas[k].add(i)
+        for k, idx in ok_out.items():
+            feas[k] |= idx
+    return feas  # type: ignore[return-value]
+
+
+def _sums_feasible(keys: list[str], rows: list, target: tuple[int, ...], pending: dict):
+    """Readings of the outcome rows whose values, one per row, can sum to
+    ``target`` in every column: {row: indexes}; False when none can; None when
+    the search is too large."""
+    n = len(rows)
+    def add(a, b):
+        return tuple(x + y for x, y in zip(a, b))
+    fwd = [{tuple(0 for _ in target)}]
+    for opt in rows:
+        nxt = {add(f, v) for f in fwd[-1] for v in opt if v is not None
+               and all(x + y <= t for x, y, t in zip(f, v, target))}
+        if len(nxt) > _STATES:
+            return None
+        fwd.append(nxt)
+    if target not in fwd[-1]:
+        return False
+    bwd = [set() for _ in range(n + 1)]
+    bwd[n] = {tuple(0 for _ in target)}
+    for i in range(n - 1, -1, -1):
+        bwd[i] = {add(b, v) for b in bwd[i + 1] for v in rows[i] if v is not None
+                  and all(x + y <= t for x, y, t in zip(b, v, target))}
+        if len(bwd[i]) > _STATES:
+            return None
+    out: dict[str, set[int]] = {}
+    for i, k in enumerate(keys):
+        if k not in pending:
+            continue
+        out[k] = set()
+        for j, v in enumerate(rows[i]):
+            if v is None:
+                continue
+            if any(tuple(t - x - y for t, x, y in zip(target, f, v)) in bwd[i + 1] for f in fwd[i]):
+                out[k].add(j)
+    return out
 
 
 def _settle_blanks(table: str, col: _Collector, ids: list[Identity], hints: Hints) -> None:

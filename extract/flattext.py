@@ -73,6 +73,8 @@ def split_one_line(text: str) -> list[str]:
     t = re.sub(r"\s*(?=(?:标题|发布时间|来源|原文链接|发布机构|索引号)[:：])", "\n", text)
     t = re.sub(r"\s*([=＝]{2,}\s*正文\s*[=＝]{2,})\s*", r"\n\1\n", t)
     t = _SECTION_AT.sub(lambda m: "\n" + m.group(0), t)
+    # the heading on a line of its own: a table printed after it must not share its line
+    t = re.sub(r"(\n[一二三四五六七]\s*[、.．][^|\n。]{2,30}?(?:情况|事项|概述))[ \t]*(?=\S)", "\\1\n", t)
     t = re.sub(r"(?<=[。！？])\s*", "\n", t)
     t = re.sub(r"^(.{6,80}?报告)\s+", r"\1\n", t.lstrip(), count=1)
     out = []
@@ -154,8 +156,11 @@ TABLE_OF = {2: "proactive", 3: "requests", 4: "appeals"}
 
 def _prose(text: str) -> bool:
     """A sentence of the report, not a table line."""
+    if text.count("|") >= 3:
+        return False  # pipe residue: a table line however long
     s = _squash(text)
-    return ("。" in s and len(s) > 24) or (len(s) > 60 and not re.search(r"\d\s*[|\s]\s*\d", text))
+    values = len(re.findall(r"(?:^|[\s|])(?:-?\d+(?:\.\d+)?|[-/—])(?=$|[\s|])", fold(text)))
+    return ("。" in s and len(s) > 24) or (len(s) > 60 and values < 3)
 
 
 def regions(lines: list[tuple[int, str]]) -> dict[str, tuple[int, int]]:

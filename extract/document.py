@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ocr.model import Source
 
-from . import layout, legacy
+from . import layout, legacy, textforms
 from .checks import evaluate
 from .mentions import mentions
 from .metadata import read_metadata, signature
@@ -77,9 +77,10 @@ def extract(source: Source) -> Extraction:
     ocr_pages = [p.number for p in source.pages if p.source == "needs_ocr"]
     if ocr_pages and len(ocr_pages) == len(source.pages):
         raise NotAReport("no usable text layer on any page, and the pages were not OCR'd")
-    pages, removed = layout.strip_furniture(source.pages)
+    forms = textforms.prepare(source)  # a text dump whose tables lost their rows (extract.textforms)
+    pages, removed = layout.strip_furniture(forms.pages if forms else source.pages)
     blocks = layout.blocks(layout.stream(pages))
-    meta = read_metadata(blocks)
+    meta = read_metadata(blocks, forms.hints.publisher if forms else None)
     if not meta.is_report:
         raise NotAReport(meta.reason or "not a report")
     all_text = "\n".join([p.text for p in source.pages]
@@ -89,7 +90,7 @@ def extract(source: Source) -> Extraction:
     if meta.title is None and not tables:
         raise NotAReport("not a report: no report title and no tables")
     flags: list[Flag] = []
-    fmt_key = evidence.format
+    fmt_key = evidence.format or (forms.format if forms else None)
     expected = expected_format(meta.year)
     annexes = [b for b in tables if legacy.is_annex(b)]
     if fmt_key is None and (annexes or expected == "legacy"):
@@ -129,6 +130,10 @@ def extract(source: Source) -> Extraction:
             grouped.setdefault(key, []).extend(b.rows)
         for key, spec in fmt.tables.items():
             rows = grouped.get(key, [])
+            if not rows and forms is not None and key in forms.tables:
+                cells.extend(forms.tables[key].cells)
+                flags.extend(forms.tables[key].flags)
+                continue
             if not rows:
                 flags.append(Flag("table_missing", key, "the table is not in the document"))
                 continue
@@ -142,6 +147,9 @@ def extract(source: Source) -> Extraction:
         checks = evaluate(fmt, cells)
     elif fmt_key == "legacy":
         cells, checks = _legacy_tables(source, tables, flags)
+        flags.extend(textforms.annex_flags(forms, False, cells))
+    if forms is not None:
+        flags.extend(forms.flags)
 
     paragraphs = [Paragraph(seq=i, section=b.section, page=b.page, text=b.text, kind=b.kind)
                   for i, b in enumerate(x for x in blocks if x.kind != "table")]

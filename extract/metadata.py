@@ -51,20 +51,39 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", "", fold(text))
 
 
+_FIELD_PREFIX = re.compile(r"^(?:#+|标题|题目|文章标题|正文)[:：]?")
+_BRACKETED_BODY = re.compile(r"^[(\[]([^()\[\]]{2,30})[)\]]")
+
+
+def clean_agency(name: str | None) -> str | None:
+    """A body's name without what crawlers and converters put around it:
+    ``标题:`` fields, Markdown ``#``, enclosing brackets (``（汉阳区人民政府办公室）``)."""
+    if not name:
+        return None
+    t = _FIELD_PREFIX.sub("", _squash(name))
+    m = _BRACKETED_BODY.match(t)
+    if m and (m.end() == len(t) or _AGENCY_END.search(m.group(1))):
+        t = m.group(1)
+    t = t.strip("《》<>\"'：:，,()[]")
+    return t or None
+
+
 def parse_title(title: str) -> tuple[str | None, int | None]:
     """(agency, year) from a title line; either may be None."""
-    t = _squash(title)
+    t = _FIELD_PREFIX.sub("", _squash(title))
     for form in _TITLE_FORMS:
         m = form.match(t)
         if m:
             agency = (m.groupdict().get("agency") or "").strip("《》<>\"'：:，,")
             agency = re.sub(r"^关于", "", agency)
             agency = re.sub(r"(的|关于)$", "", agency)
-            return (agency or None), _year(m.group("year"))
+            return clean_agency(agency), _year(m.group("year"))
     return None, None
 
 
-def read_metadata(blocks: list[Block]) -> Metadata:
+def read_metadata(blocks: list[Block], publisher: str | None = None) -> Metadata:
+    """``publisher``: the body a crawler's ``发布机构``/``单位`` field names, used
+    when neither the title, the line under it nor the signature names one."""
     text_blocks = [b for b in blocks if b.kind != "table"]
     title_block = next((b for b in text_blocks if b.kind == "title"), None)
     title = title_block.text.strip() if title_block else None
@@ -82,6 +101,9 @@ def read_metadata(blocks: list[Block]) -> Metadata:
     if not agency:
         agency = signature(text_blocks)
         source = "signature" if agency else None
+    if not agency and publisher and _AGENCY_END.search(clean_agency(publisher) or ""):
+        agency, source = clean_agency(publisher), "publisher"
+    agency = clean_agency(agency)
     period = None
     for b in text_blocks[:12]:
         m = _PERIOD.search(_squash(b.text))

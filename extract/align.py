@@ -1,0 +1,504 @@
+"""Aligning a flattened table's token stream to the national template.
+
+Why: once a table is flattened, the only reliable things left are the *order* of
+what was printed and the fixed template the report had to fill in. The spec knows
+every row label and how many values each row holds, so labels are anchors and the
+values between two anchors fill the slots of the first. What the text leaves open
+— blanks that collapsed, blanks that were never visible, digits glued together by
+a crawler — is settled by the identities (勾稽关系) of ``extract.checks``, and only
+when exactly one reading satisfies them; otherwise the row is flagged
+``ambiguous_row`` and nothing is stored. One mechanism serves every form.
+
+For one row with ``n`` slots and a segment of ``k`` printed values and ``b``
+explicit blanks (empty ``| |`` cells, blank lines in a one-cell-per-line copy):
+
+* ``k + b == n``: the text says where everything is: taken as printed;
+* ``k == n``: the blanks are layout residue (colspan ``|||``): the values in order;
+* ``k < n``: every reading the template allows — the ``k`` values placed in order
+  among the ``n`` slots (the rest blank), or the glued digit strings split into
+  exactly ``n`` numbers (no leading zeros) — is a candidate; the row's own
+  identity (总计 = the six applicant columns; each 总计 of table 4) filters them,
+  then the column identities of table 3 filter the combinations of all rows;
+* ``k > n``: ambiguous.
+
+A reading chosen among several is flagged ``split_by_identity`` (glued digits,
+the glued text kept in the flag) or ``placed_by_identity`` (values placed among
+collapsed blanks), both info. Blanks are then settled once for the table:
+``zero_by_note`` where the report declares blanks or marks to be 0,
+``blank_as_zero_by_identity`` where every identity the blank takes part in can be
+evaluated and holds with it as 0; otherwise it stays NULL (``blank_cells``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, replace
+
+from rapidfuzz import fuzz
+
+from .checks import Identity, identities
+from .flattext import Hints, Run
+from .layout import TableRow
+from .model import Cell, Flag
+from .numbers import fold, parse_cell
+from .tables import Mapped, _Collector, _completeness
+from .templates import FormatSpec, Label, TableSpec, core, enumerator, load_spec
+
+CAP = 20000          # candidate readings of one row beyond which it is ambiguous
+JOINT_CAP = 200000   # combinations of table-3 rows tried against the column identities
+
+_VALID = re.compile(r"^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:万元|元)?$")
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A template row: its label(s) and the (row, col) keys its values fill."""
+
+    key: str
+    labels: tuple[Label, ...]
+    keys: tuple[tuple[str, str], ...]
+    enum: str | None
+
+
+def template(fmt: FormatSpec, table: str) -> list[Slot]:
+    """The rows of ``table`` in printed order, with the other format's wording of
+    the same row as an alias (a 2021 table printed with the 2019 label 规范性文件)."""
+    spec = fmt.tables[table]
+    other = [f for k, f in load_spec().items() if k != fmt.key]
+    def aliases(key: str, lab: Label) -> tuple[Label, ...]:
+        out = [lab]
+        for f in other:
+            for r in f.tables[table].rows:
+                if r.key == key and r.core != lab.core:
+                    out.append(r)
+        return tuple(out)
+    if spec.key == "appeals":
+        return [Slot("appeals", (), tuple((r.key, c.key) for r in spec.rows for c in spec.cols), None)]
+    if spec.blocks:
+        return [Slot(r.key, aliases(r.key, r), tuple((r.key, c.key) for c in b.cols), None)
+                for b in spec.blocks for r in b.rows]
+    return [Slot(r.key, aliases(r.key, r), tuple((r.key, c.key) for c in spec.cols), enumerator(r.label))
+            for r in spec.rows]
+
+
+def _bare(text: str) -> str:
+    """A run's text without brackets' content and spaces: for suffix matching."""
+    t = re.sub(r"\([^()]*\)", "", fold(text))
+    return re.sub(r"[\s\"'“”:：]+", "", t)
+
+
+def matches(run: str, slot: Slot) -> bool:
+    """Does a printed text run carry the label of ``slot``?"""
+    c = core(run)
+    e = enumerator(run)
+    for lab in slot.labels:
+        if slot.enum:
+            if e is not None and e != slot.enum:
+                continue
+            if e is None and (c != lab.core or len(c) < 4):
+                continue
+            if c == lab.core or (len(c) >= 3 and (lab.core.startswith(c) or c.startswith(lab.core))) \
+                    or fuzz.ratio(c, lab.core) >= 75:
+                return True
+        else:
+            bare = _bare(run)
+            if bare.endswith(lab.core) or (len(c) >= 3 and fuzz.ratio(c, lab.core) >= 85):
+                return True
+    return False
+
+
+@dataclass
+class Segment:
+    slot: Slot
+    anchor: str                  # the label as printed
+    items: list[Run]
+
+
+def align(slots: list[Slot], runs: list[Run]) -> tuple[list[Segment], list[str]]:
+    """Anchors in template order; each anchor's values are the items up to the next
+    text run. Returns the segments and the unplaced text runs that carried values
+    (rows the template does not have)."""
+    segs: list[Segment] = []
+    extra: list[str] = []
+    if slots and not slots[0].labels:  # table 4: one row of values under a header
+        last_text = max((i for i, r in enumerate(runs) if r.kind == "text"), default=-1)
+        items = [r for r in runs[last_text + 1:] if r.kind != "text"]
+        return ([Segment(slots[0], "", items)] if any(r.kind == "num" for r in items) else []), []
+    p = 0
+    cur: Segment | None = None
+    for r in runs:
+        if r.kind != "text":
+            if cur is not None:
+                cur.items.append(r)
+            continue
+        hit = next((j for j in range(p, len(slots)) if matches(r.text, slots[j])), None)
+        if hit is None:
+            cur = Segment(Slot("", (), (), None), r.text, []) if segs else None
+            if cur is not None:
+                segs.append(cur)
+            continue
+        cur = Segment(slots[hit], r.text, [])
+        segs.append(cur)
+        p = hit + 1
+    out = []
+    for s in segs:
+        if s.slot.key:
+            out.append(s)
+        elif any(x.kind == "num" for x in s.items):
+            extra.append(s.anchor + " " + " ".join(x.text for x in s.items if x.kind == "num"))
+    return out, extra
+
+
+# ------------------------------------------------------------------ readings
+
+def _allowed(raw: str, col: str, fmt: str) -> bool:
+    if raw in ("-", "/", "\\", "--"):
+        return True
+    if not _VALID.match(raw):
+        return False
+    if raw.startswith("-") and not (fmt == "gov2019" and col == "change"):
+        return False
+    if ("." in raw or "元" in raw) and col != "amount":
+        return False
+    return True
+
+
+def _splits(s: str, parts: int):
+    """Every way to cut a glued digit string into ``parts`` numbers."""
+    if parts == 1:
+        yield (s,)
+        return
+    for i in range(1, len(s) - parts + 2):
+        head = s[:i]
+        if len(head) > 1 and head.startswith("0"):
+            break
+        for rest in _splits(s[i:], parts - 1):
+            yield (head,) + rest
+
+
+def readings(seg: Segment, fmt: str) -> tuple[list[tuple[str, ...]], str]:
+    """The candidate readings of a row (tuples of raw cell texts, '' = blank) and
+    how they were made: printed | split | placed | mixed | none."""
+    n = len(seg.slot.keys)
+    cols = [c for _, c in seg.slot.keys]
+    items = list(seg.items)
+    while items and items[-1].kind == "blank" and sum(1 for x in items if x.kind != "blank") + \
+            sum(1 for x in items if x.kind == "blank") > n:
+        items.pop()
+    first = next((x.index for x in items if x.kind == "num"), None)
+    while items and items[0].kind == "blank" and not items[0].spaced and first is not None \
+            and items[0].index < first:
+        items.pop(0)  # empty cells left of a header line's pipes: residue, not this row's blanks
+    nums = [x.text for x in items if x.kind == "num"]
+    k, b = len(nums), sum(1 for x in items if x.kind == "blank")
+    ok = lambda cand: all(v == "" or _allowed(v, c, fmt) for v, c in zip(cand, cols))  # noqa: E731
+    if k + b == n and k and all(_VALID.match(v) or v in ("-", "/") for v in nums):
+        cand = tuple(x.text if x.kind == "num" else "" for x in items)
+        if ok(cand):
+            return [cand], "printed"
+    if k == n and ok(tuple(nums)):
+        return [tuple(nums)], "printed"
+    if k == 0:  # a label with no value after it: every cell blank
+        return [("",) * n], ("printed" if b else "placed")
+    if k > n:
+        return [], "none"
+    out: list[tuple[str, ...]] = []
+    how: set[str] = set()
+    # where the print showed blanks: before the first value, between two, after the last
+    gaps_shown, g = [False] * (k + 1), 0
+    for x in items:
+        if x.kind == "num":
+            g += 1
+        else:
+            gaps_shown[g] = True
+    strict = 0 < b and k + b <= n  # shown blanks are real (collapsed, never invented)
+    if all(_VALID.match(v) or v in ("-", "/") for v in nums):
+        for pos in itertools.combinations(range(n), k):
+            if strict:
+                edges = (-1,) + pos + (n,)
+                inserted = [edges[i + 1] - edges[i] - 1 for i in range(k + 1)]
+                # inside the row a shown blank is one or more cells and no blank shown is none;
+                # at either edge a pipe or a line end may have swallowed one, so only a shown
+                # blank counts there
+                inner = zip(inserted[1:-1], gaps_shown[1:-1])
+                if any((ins > 0) != shown for ins, shown in inner) \
+                        or (gaps_shown[0] and inserted[0] == 0) or (gaps_shown[-1] and inserted[-1] == 0):
+                    continue
+            cand = [""] * n
+            for p, v in zip(pos, nums):
+                cand[p] = v
+            if ok(cand):
+                out.append(tuple(cand))
+                how.add("placed")
+            if len(out) > CAP:
+                return [], "none"
+    # glued digits: distribute the n slots over the printed tokens
+    lens = [max(1, len(re.match(r"-?(\d*)", v).group(1))) for v in nums]
+    if sum(lens) >= n:
+        for parts in _compositions(n, k, lens):
+            pieces_per: list[list[tuple[str, ...]]] = []
+            for v, p in zip(nums, parts):
+                sign = "-" if v.startswith("-") else ""
+                m = re.fullmatch(r"-?(\d+)((?:\.\d+)?(?:万元|元)?)", v)
+                if not m:
+                    pieces_per.append([(v,)] if p == 1 else [])
+                    continue
+                body, tail = m.group(1), m.group(2)  # a decimal part or unit stays on the last piece
+                ps = [((sign + s[0],) + s[1:-1] + (s[-1] + tail,)) if len(s) > 1 else (sign + s[0] + tail,)
+                      for s in _splits(body, p)]
+                pieces_per.append(ps)
+            for combo in itertools.product(*pieces_per):
+                cand = tuple(x for t in combo for x in t)
+                if len(cand) == n and ok(cand) and all(_allowed(x, c, fmt) for x, c in zip(cand, cols)):
+                    if cand not in out:
+                        out.append(cand)
+                        how.add("split")
+                if len(out) > CAP:
+                    return [], "none"
+    return out, ("mixed" if len(how) > 1 else (how.pop() if how else "none"))
+
+
+def _compositions(n: int, k: int, lens: list[int]):
+    """Numbers of parts per token, each between 1 and the token's length, summing to n."""
+    if k == 0:
+        if n == 0:
+            yield ()
+        return
+    for first in range(1, min(lens[0], n - (k - 1)) + 1):
+        for rest in _compositions(n - first, k - 1, lens[1:]):
+            yield (first,) + rest
+
+
+def _value(raw: str) -> float:
+    if raw == "":
+        return 0.0
+    v = parse_cell(raw).value
+    return float(v) if v is not None else float("nan")
+
+
+def _holds(ident: Identity, v: dict[tuple[str, str, str], float]) -> bool | None:
+    try:
+        parts = sum(v[k] for k in ident.parts)
+        totals = sum(v[k] for k in ident.totals)
+    except KeyError:
+        return None
+    return abs(parts - totals) <= 1e-6
+
+
+def _row_ok(table: str, slot: Slot, cand: tuple[str, ...], idents: list[Identity]) -> bool:
+    v = {(table, r, c): _value(x) for (r, c), x in zip(slot.keys, cand)}
+    return all(_holds(i, v) is not False for i in idents)
+
+
+# ---------------------------------------------------------------------- read
+
+def read_table(fmt: FormatSpec, table: str, runs: list[Run], lines: list[tuple[int, str]],
+               hints: Hints) -> Mapped:
+    """One flattened table → cells and flags under the spec's keys."""
+    spec: TableSpec = fmt.tables[table]
+    slots = template(fmt, table)
+    segs, extra = align(slots, runs)
+    col = _Collector(spec, "text")
+    all_ids = [i for i in identities(fmt) if all(k[0] == table for k in i.operands)]
+    for text in extra:
+        col.flag("extra_row", core(text.split(" ")[0]) or "row",
+                 f"a row the format does not have, not stored: {text}", "info")
+    chosen: dict[str, tuple[tuple[str, ...], str, Segment]] = {}
+    pending: dict[str, list[tuple[str, ...]]] = {}
+    how_of: dict[str, str] = {}
+    for seg in segs:
+        cands, how = readings(seg, fmt.key)
+        row_keys = {r for r, _ in seg.slot.keys}
+        own = [i for i in all_ids if {k[1] for k in i.operands} <= row_keys]
+        fitting = _merge([c for c in cands if _row_ok(table, seg.slot, c, own)])
+        if how == "printed" and cands:
+            fitting = cands  # printed as is: a failing identity is the report's, found by the checks
+        how_of[seg.slot.key] = how
+        if len(fitting) == 1:
+            chosen[seg.slot.key] = (fitting[0], how, seg)
+        elif not fitting:
+            n = sum(1 for x in seg.items if x.kind == "num")
+            col.flag("ambiguous_row", seg.slot.key,
+                     f"{n} values printed for {len(seg.slot.keys)} columns and no reading fits the "
+                     "template and the identities: " + " ".join(x.text or "␣" for x in seg.items))
+        else:
+            pending[seg.slot.key] = fitting
+            chosen[seg.slot.key] = ((), how, seg)
+    if pending:
+        _settle_jointly(table, chosen, pending, all_ids, col, spec)
+    for key, (cand, how, seg) in chosen.items():
+        if not cand:
+            continue
+        many = how != "printed"
+        if many:
+            glued = " ".join(x.text for x in seg.items if x.kind == "num")
+            n_printed = sum(1 for x in seg.items if x.kind == "num")
+            kind = "split_by_identity" if sum(1 for v in cand if v) > n_printed else "placed_by_identity"
+            col.flag(kind, key, f"printed {seg.anchor} {glued!r}; read as {' | '.join(v or '␣' for v in cand)}",
+                     "info")
+        page = lines[seg.items[0].index][0] if seg.items else (lines[0][0] if lines else 1)
+        row = TableRow(tuple(cand), page)
+        for i, (r, c) in enumerate(seg.slot.keys):
+            header = next((x.label for x in spec.cols if x.key == c), c)
+            col.add(r, c, row, i, header)
+    _settle_blanks(table, col, all_ids, hints)
+    _completeness(spec, col)
+    return col.out
+
+
+def _merge(cands: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Readings that give the same values (a blank counted as 0) are one reading:
+    where they disagree on what was printed in a cell (``0`` or blank), the cell's raw
+    is left blank ('') — its value is the same either way."""
+    groups: dict[tuple[float, ...], list[tuple[str, ...]]] = {}
+    for c in cands:
+        groups.setdefault(tuple(_value(x) for x in c), []).append(c)
+    out = []
+    for same in groups.values():
+        out.append(tuple(col[0] if len(set(col)) == 1 else "" for col in zip(*same)))
+    return out
+
+
+def _settle_jointly(table: str, chosen: dict, pending: dict[str, list[tuple[str, ...]]],
+                    ids: list[Identity], col: _Collector, spec: TableSpec) -> None:
+    """Rows with several readings: a reading is kept when it is the only one of its
+    row that takes part in some assignment of all rows satisfying every evaluable
+    identity. Table 3's column identities are linear and its values are
+    non-negative, so the assignments are searched as sums (forward and backward
+    reachable column sums), not one combination at a time."""
+    if table == "requests":
+        feasible = _requests_feasible(chosen, pending, spec)
+    else:
+        feasible = {k: set(range(len(v))) for k, v in pending.items()}
+    for k, options in pending.items():
+        cand, how, seg = chosen[k]
+        ok = feasible.get(k)
+        if ok is not None and len(ok) == 1:
+            chosen[k] = (options[next(iter(ok))], how, seg)
+            continue
+        chosen[k] = ((), how, seg)
+        why = ("too many combinations to try" if ok is None else
+               "no reading fits the identities" if not ok else
+               f"{len(ok)} readings fit the row and the identities do not settle which")
+        col.flag("ambiguous_row", k, f"{why}: " + " ".join(x.text or "␣" for x in seg.items))
+
+
+_FRAME = ("new", "carried_in", "results_total", "carried_out")
+_STATES = 200000
+
+
+def _vec(cand: tuple[str, ...]) -> tuple[int, ...] | None:
+    v = [_value(x) for x in cand]
+    if any(x != x or x < 0 or x != int(x) for x in v):
+        return None
+    return tuple(int(x) for x in v)
+
+
+def _requests_feasible(chosen: dict, pending: dict, spec: TableSpec) -> dict[str, set[int] | None]:
+    """For each pending row of table 3, the indexes of its readings that occur in a
+    full assignment satisfying the balance and results-total identities of every
+    column; None when the search is too large."""
+    opts: dict[str, list[tuple[int, ...] | None] | None] = {}
+    for r in spec.rows:
+        if r.key in pending:
+            opts[r.key] = [_vec(c) for c in pending[r.key]]
+        elif r.key in chosen and chosen[r.key][0]:
+            opts[r.key] = [_vec(chosen[r.key][0])]
+        else:
+            opts[r.key] = None  # not printed or not read: identities with it cannot be evaluated
+    feas: dict[str, set[int]] = {k: set() for k in pending}
+    outcome = [r.key for r in spec.rows if r.key not in _FRAME]
+    frame_lists = [list(enumerate(opts[k])) if opts[k] is not None else [(None, None)] for k in _FRAME]
+    n_frames = 1
+    for fl in frame_lists:
+        n_frames *= len(fl)
+    if n_frames > 5000:
+        return {k: None for k in pending}  # type: ignore[misc]
+    for combo in itertools.product(*frame_lists):
+        vecs = dict(zip(_FRAME, (v for _, v in combo)))
+        if any(vecs[k] is None and opts[k] is not None for k in _FRAME):
+            continue  # an invalid reading
+        if all(opts[k] is not None for k in _FRAME) and any(
+                a + b != c + d for a, b, c, d in zip(*(vecs[k] for k in _FRAME))):
+            continue
+        target = vecs["results_total"]
+        rows = [opts[k] for k in outcome]
+        if target is None or any(o is None for o in rows):
+            ok_out = {k: set(range(len(pending[k]))) for k in outcome if k in pending}
+        else:
+            ok_out = _sums_feasible(outcome, rows, target, pending)
+            if ok_out is None:
+                return {k: None for k in pending}  # type: ignore[misc]
+            if ok_out is False:
+                continue
+        for k, (i, _) in zip(_FRAME, combo):
+            if k in pending and i is not None:
+                feas[k].add(i)
+        for k, idx in ok_out.items():
+            feas[k] |= idx
+    return feas  # type: ignore[return-value]
+
+
+def _sums_feasible(keys: list[str], rows: list, target: tuple[int, ...], pending: dict):
+    """Readings of the outcome rows whose values, one per row, can sum to
+    ``target`` in every column: {row: indexes}; False when none can; None when
+    the search is too large."""
+    n = len(rows)
+    def add(a, b):
+        return tuple(x + y for x, y in zip(a, b))
+    fwd = [{tuple(0 for _ in target)}]
+    for opt in rows:
+        nxt = {add(f, v) for f in fwd[-1] for v in opt if v is not None
+               and all(x + y <= t for x, y, t in zip(f, v, target))}
+        if len(nxt) > _STATES:
+            return None
+        fwd.append(nxt)
+    if target not in fwd[-1]:
+        return False
+    bwd = [set() for _ in range(n + 1)]
+    bwd[n] = {tuple(0 for _ in target)}
+    for i in range(n - 1, -1, -1):
+        bwd[i] = {add(b, v) for b in bwd[i + 1] for v in rows[i] if v is not None
+                  and all(x + y <= t for x, y, t in zip(b, v, target))}
+        if len(bwd[i]) > _STATES:
+            return None
+    out: dict[str, set[int]] = {}
+    for i, k in enumerate(keys):
+        if k not in pending:
+            continue
+        out[k] = set()
+        for j, v in enumerate(rows[i]):
+            if v is None:
+                continue
+            if any(tuple(t - x - y for t, x, y in zip(target, f, v)) in bwd[i + 1] for f in fwd[i]):
+                out[k].add(j)
+    return out
+
+
+def _settle_blanks(table: str, col: _Collector, ids: list[Identity], hints: Hints) -> None:
+    cells = col.out.cells
+    present = {(c.table_key, c.row_key, c.col_key): c for c in cells}
+    v = {k: (c.value if c.value is not None else (0.0 if c.raw == "" else None)) for k, c in present.items()}
+    new = []
+    for c in cells:
+        k = (c.table_key, c.row_key, c.col_key)
+        marked = c.raw in ("-", "/", "—", "－", "／") and c.value == 0
+        if c.raw == "" and "" in hints.zero_marks or marked and hints.zero_marks - {""}:
+            col.flag("zero_by_note", f"{c.row_key}/{c.col_key}",
+                     f"printed {c.raw or 'blank'!r}; the report says: {hints.zero_note}", "info")
+            new.append(replace(c, value=0.0) if c.raw == "" else c)
+            continue
+        if c.raw == "" and c.value is None:
+            mine = [i for i in ids if k in i.operands]
+            vals = {kk: x for kk, x in v.items() if x is not None}
+            if mine and all(_holds(i, vals) is True for i in mine):
+                col.flag("blank_as_zero_by_identity", f"{c.row_key}/{c.col_key}",
+                         f"printed blank; every identity it takes part in ({len(mine)}) holds with it as 0",
+                         "info")
+                new.append(replace(c, value=0.0))
+                continue
+        new.append(c)
+    col.out.cells[:] = new
+    for c in new:
+        col.seen[(c.row_key, c.col_key)] = c

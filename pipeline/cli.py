@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from warehouse.query import DatabaseUnavailable, find_document, run_query
+from warehouse.query import DatabaseUnavailable, QueryRefused, find_document, run_query
 
 from .ingest import DEFAULT_DB, FileResult, ingest
 from .output import jsonable, plain_columns, sanitize, shown
@@ -225,20 +225,29 @@ def query_cmd(sql: Optional[str] = typer.Argument(None, help="One SQL statement 
               wait: float = typer.Option(60, "--wait", min=0,
                                          help="Seconds to wait while a writer holds the database."),
               limit: Optional[int] = typer.Option(None, "--limit", min=0,
-                                                  help="Print at most this many rows.")) -> None:
-    """Run SQL against the database, opened read-only. JSON and NDJSON hold every
-    DuckDB type (intervals as ISO 8601 durations, BLOBs as base64); a table printed
-    into a pipe or a file is plain columns, never wrapped."""
+                                                  help="Print at most this many rows."),
+              allow_files: bool = typer.Option(
+                  False, "--allow-files",
+                  help="Let the query read and write files (read_csv, COPY … TO, EXPORT DATABASE); "
+                       "without it the query reads only the database.")) -> None:
+    """Run one read statement against the database, opened read-only and confined to
+    it (no files, no network, no extensions, no ATTACH/SET). Exit 1: refused or bad SQL.
+    JSON and NDJSON hold every DuckDB type (intervals as ISO 8601 durations, BLOBs as
+    base64); a table printed into a pipe or a file is plain columns, never wrapped."""
     if file is not None:
         sql = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
     if not sql or not sql.strip():
         err.print("reportdb: no SQL given (an argument, or --file)")
         raise typer.Exit(2)
     try:
-        res = run_query(db, sql, wait, on_wait=lambda m: err.print(f"reportdb: {m}"))
+        res = run_query(db, sql, wait, on_wait=lambda m: err.print(f"reportdb: {m}"),
+                        allow_files=allow_files)
     except DatabaseUnavailable as exc:
         err.print(f"reportdb: {exc}")
         raise typer.Exit(2)
+    except QueryRefused as exc:
+        err.print(f"reportdb: query {exc}")
+        raise typer.Exit(1)
     except duckdb.Error as exc:  # DuckDB's whole message: its hints and the ^ under the fault
         err.print(Text(f"reportdb: query failed: {str(exc).strip()}"))
         raise typer.Exit(1)

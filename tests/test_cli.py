@@ -43,7 +43,7 @@ def test_query_is_read_only_and_errors_are_one_line(tmp_path, seed_path):
     db = tmp_path / "s.duckdb"
     run("ingest", seed_path, "--db", db, check=0)
     p = run("query", "DELETE FROM documents", "--db", db, check=1)
-    assert p.stderr.startswith("reportdb: query failed:") and len(p.stderr.strip().splitlines()) == 1
+    assert p.stderr.startswith("reportdb: query refused: DELETE") and len(p.stderr.strip().splitlines()) == 1
     assert duckdb.connect(str(db), read_only=True).execute("SELECT count(*) FROM documents").fetchone()[0] == 1
     p = run("query", "SELECT 1", "--db", tmp_path / "none.duckdb", check=2)
     assert "no such database" in p.stderr

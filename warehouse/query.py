@@ -1,6 +1,11 @@
 """Read-only access for researchers and for ``reportdb show``.
 
 Queries open the database read-only, so they never take the writer's place.
+A researcher's query (``run_query``, ``reportdb query``) is also *confined*: the
+connection has DuckDB's ``enable_external_access = false`` and a locked
+configuration, so it reads the database and nothing else (no file, no network,
+no extension, no ``SET``), and only one read statement (``SELECT``, ``EXPLAIN``,
+``DESCRIBE``, ``SHOW``, ``SUMMARIZE``, read-only ``PRAGMA``s) is run.
 """
 
 from __future__ import annotations
@@ -28,17 +33,40 @@ def _holder(msg: str) -> str:
     return f"process {m.group(1)}" if m else "another process"
 
 
+class QueryRefused(Exception):
+    """The SQL is not one read statement: it is refused before it runs."""
+
+
+# the settings of a researcher's connection; lock_configuration last, so nothing
+# (not even a later SET in the query) can change the others
+CONFINED = {"enable_external_access": False, "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False, "allow_community_extensions": False,
+            "lock_configuration": True}
+# --allow-files: files may be read and written (read_csv, COPY TO, EXPORT), but no
+# extension is fetched and the configuration stays locked
+FILES_ALLOWED = {"enable_external_access": True, "autoinstall_known_extensions": False,
+                 "allow_community_extensions": False, "lock_configuration": True}
+
+
+def _confined_connect(db: str, allow_files: bool) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(db, read_only=True, config=dict(FILES_ALLOWED if allow_files else CONFINED))
+
+
 def open_read_only(db: str, wait: float = READ_WAIT,
-                   on_wait: Callable[[str], None] | None = None) -> duckdb.DuckDBPyConnection:
-    """Open ``db`` read-only. While a writer holds the file (a batch commits in
-    short windows) try again for up to ``wait`` seconds, telling ``on_wait`` why once."""
+                   on_wait: Callable[[str], None] | None = None,
+                   opener: Callable[[str], duckdb.DuckDBPyConnection] | None = None
+                   ) -> duckdb.DuckDBPyConnection:
+    """Open ``db`` read-only (with ``opener``, by default ``schema.connect``). While a
+    writer holds the file (a batch commits in short windows) try again for up to
+    ``wait`` seconds, telling ``on_wait`` why once."""
+    opener = opener or (lambda path: connect(path, read_only=True))
     if not Path(db).exists():
         raise DatabaseUnavailable(f"{db}: no such database (run 'reportdb ingest' first)")
     deadline = time.monotonic() + wait
     told = False
     while True:
         try:
-            return connect(db, read_only=True)
+            return opener(db)
         except duckdb.IOException as exc:
             msg = str(exc).splitlines()[0]
             if "lock" not in msg.lower():
@@ -59,12 +87,57 @@ class Result:
     rows: list[tuple]
 
 
-def run_query(db: str, sql: str, wait: float = READ_WAIT,
-              on_wait: Callable[[str], None] | None = None) -> Result:
-    """Run one SQL statement read-only. Raises ``duckdb.Error`` for bad SQL."""
-    con = open_read_only(db, wait, on_wait)
+# statement types a researcher's query may be; DESCRIBE, SHOW, SUMMARIZE and the
+# read-only PRAGMAs (table_info, database_list …) parse as SELECT
+READ_STATEMENTS = {"SELECT", "EXPLAIN"}
+# with --allow-files, writing query results to files is the point
+FILE_STATEMENTS = {"COPY", "EXPORT"}
+_REASON = {"ATTACH": "ATTACH opens another database", "DETACH": "DETACH changes the databases open",
+           "SET": "SET/RESET/USE change the connection", "LOAD": "INSTALL/LOAD fetch or run extensions",
+           "COPY": "COPY reads or writes files (use --allow-files)",
+           "EXPORT": "EXPORT DATABASE writes files (use --allow-files)",
+           "COPY_DATABASE": "COPY FROM DATABASE writes another database",
+           "PRAGMA": "this PRAGMA changes settings or writes", "VARIABLE_SET": "SET VARIABLE changes the connection",
+           "CALL": "CALL runs a procedure (use SELECT * FROM fn() for table functions)",
+           "TRANSACTION": "transactions are not needed to read"}
+
+
+def check_statement(con: duckdb.DuckDBPyConnection, sql: str, allow_files: bool = False):
+    """The one statement of ``sql`` if it only reads, else ``QueryRefused``. Parsed on
+    the confined connection itself: the parser expands some statements (IMPORT
+    DATABASE reads its files), which must not reach the file system either."""
     try:
-        cur = con.execute(sql)
+        stmts = con.extract_statements(sql)
+    except duckdb.PermissionException as exc:
+        raise QueryRefused(f"refused: {str(exc).splitlines()[0]}") from exc
+    if not stmts:
+        raise QueryRefused("refused: no SQL statement given")
+    if len(stmts) > 1:
+        raise QueryRefused(f"refused: {len(stmts)} statements given; a query is exactly one statement")
+    st = stmts[0]
+    kind = st.type.name
+    allowed = READ_STATEMENTS | (FILE_STATEMENTS if allow_files else set())
+    if kind not in allowed:
+        why = _REASON.get(kind, "only a read statement (SELECT, EXPLAIN, DESCRIBE, SHOW) may run")
+        m = re.match(r"\s*([A-Za-z_]+)", sql)
+        word = m.group(1).upper() if m else kind
+        raise QueryRefused(f"refused: {word}: {why}; the database is opened read-only and confined")
+    return st
+
+
+def run_query(db: str, sql: str, wait: float = READ_WAIT,
+              on_wait: Callable[[str], None] | None = None, allow_files: bool = False) -> Result:
+    """Run one read statement on a confined read-only connection (module docstring).
+    Raises ``QueryRefused`` for anything else, ``duckdb.Error`` for bad SQL;
+    ``allow_files`` lets the query read and write files (``read_csv``, ``COPY TO``)."""
+    con = open_read_only(db, wait, on_wait, opener=lambda path: _confined_connect(path, allow_files))
+    try:
+        st = check_statement(con, sql, allow_files)
+        try:
+            cur = con.execute(st)
+        except duckdb.PermissionException as exc:  # read_text('/etc/passwd'), read_csv …
+            raise QueryRefused(f"refused: {str(exc).splitlines()[0]} (the query may read only the "
+                               "database; --allow-files lets it read and write files)") from exc
         cols = [d[0] for d in cur.description] if cur.description else []
         return Result(cols, cur.fetchall() if cols else [])
     finally:

@@ -74,7 +74,7 @@ setup-rapidocr: setup
 # regenerate the committed samples (deterministic: no diff unless the generator changed)
 fixtures: setup
 	$(BIN)/python -m fixtures.generate fixtures/samples --scans fixtures/scans --legacy fixtures/legacy_samples \
-	  --forms fixtures/forms
+	  --forms fixtures/forms --office fixtures/office
 
 bench: setup
 	$(BIN)/python -m bench.run

@@ -113,6 +113,7 @@ class TableRow:
     confidences: tuple[float, ...] | None = None
     grid: int | None = None  # index of the ruled grid the row came from
     alternatives: tuple[tuple[str, ...], ...] | None = None  # other OCR readings per cell
+    edges: tuple[float, ...] | None = None  # x of the grid's column boundaries (n + 1), when known
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ class _Text:
     page: int
     wrapped: bool | None  # the line ran to the right margin (None: unknown)
     indent: bool | None   # the line starts indented (None: unknown)
+    centred: bool = False  # the line stands in the middle of the text width (a title's lines)
 
 
 @dataclass(frozen=True)
@@ -143,9 +145,25 @@ def grid_rows(grid: Grid, grid_index: int | None = None) -> list[TableRow]:
             for k in range(c.col, c.col + c.colspan):
                 text[r][k], boxes[r][k], confs[r][k] = c.text, c.bbox, c.confidence
                 alts[r][k] = c.alternatives
+    edges = column_edges(grid, n_cols)
     return [TableRow(tuple(text[r]), grid.page, tuple(boxes[r]), tuple(confs[r]), grid_index,
-                     tuple(alts[r]))
+                     tuple(alts[r]), edges)
             for r in range(n_rows)]
+
+
+def column_edges(grid: Grid, n_cols: int) -> tuple[float, ...] | None:
+    """The x of each column boundary of a grid whose cells have boxes: the median of
+    the cell sides that stand on it (a scanned cell's side is off its ruling by the
+    ruling's width). None without geometry (web pages, Word)."""
+    sides: list[list[float]] = [[] for _ in range(n_cols + 1)]
+    for c in grid.cells:
+        if c.bbox is None:
+            return None
+        sides[c.col].append(c.bbox[0])
+        sides[c.col + c.colspan].append(c.bbox[2])
+    if any(not s for s in sides):
+        return None
+    return tuple(round(sorted(s)[len(s) // 2], 2) for s in sides)
 
 
 def _inside(b: BBox | None, outer: BBox | None, slack: float = 2.0) -> bool:
@@ -202,11 +220,18 @@ def stream(pages: list[Page]) -> list[object]:
                 items.append(TableRow(cells, page.number))
             else:
                 wrapped = indent = None
+                centred = False
                 if margins and ln.bbox:
                     width = margins[1] - margins[0]
-                    wrapped = ln.bbox[2] >= margins[1] - 0.04 * width
+                    # a line that gave way to an unbreakable run (a number, a citation like
+                    # 〔2021〕30号, a closing mark that may not start a line) ends short of
+                    # the margin although its sentence runs on
+                    short = 0.04 if ln.text.rstrip().endswith(_TERMINAL) else 0.25
+                    wrapped = ln.bbox[2] >= margins[1] - short * width
                     indent = ln.bbox[0] >= margins[0] + 0.03 * width
-                items.append(_Text(ln.text.strip(), page.number, wrapped, indent))
+                    left, right = ln.bbox[0] - margins[0], margins[1] - ln.bbox[2]
+                    centred = min(left, right) > 0.02 * width and abs(left - right) <= 0.04 * width
+                items.append(_Text(ln.text.strip(), page.number, wrapped, indent, centred))
     return items
 
 
@@ -298,6 +323,7 @@ def blocks(items: list[object]) -> list[Block]:
     section = 0
     gap: str | None = None
     last_wrapped: bool | None = None
+    last_centred = False
     seen_title = False
 
     def close_para() -> None:
@@ -332,8 +358,14 @@ def blocks(items: list[object]) -> list[Block]:
         assert isinstance(item, _Text)
         if table is not None:
             table = None
-        if para is not None and continues(para.text, item.text, gap,
-                                          last_wrapped if para else None, item.indent):
+        # a title set in the middle and wrapped: its lines are centred, at the head of the
+        # document, and the first does not end a sentence (……政府信息 / 公开工作年度报告)
+        title_goes_on = (para is not None and not seen_title and section == 0 and (last_centred or last_wrapped)
+                         and item.centred and len(para.page_starts) == 1 and para.page == item.page == 1
+                         and not para.text.rstrip().endswith(_TERMINAL) and "报告" in para.text + item.text
+                         and len(para.text + item.text) <= 80 and not is_heading(item.text))
+        if para is not None and (title_goes_on or continues(para.text, item.text, gap,
+                                                            last_wrapped if para else None, item.indent)):
             if item.page != para.page_starts[-1][1]:
                 para.page_starts.append((len(para.text), item.page))
             para.text = _join(para.text, item.text)
@@ -341,6 +373,7 @@ def blocks(items: list[object]) -> list[Block]:
             close_para()
             para = Block("para", item.page, section, item.text, page_starts=[(0, item.page)])
         last_wrapped = item.wrapped
+        last_centred = item.centred
         gap = None
     close_para()
     return out

@@ -17,9 +17,12 @@ The mapping is the same for both:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from rapidfuzz import fuzz
 
 from .layout import TableRow
+from .stitch import align_columns
 from .model import Cell, Flag
 from .numbers import Quantity, fold, parse_cell
 from .templates import (MATCH_THRESHOLD, OCR_THRESHOLD, Label, TableSpec, appeal_group, best_match, core,
@@ -202,9 +205,15 @@ class _Collector:
 # --------------------------------------------------------------------- tables
 
 def map_table(spec: TableSpec, rows: list[TableRow], origin: str) -> Mapped:
-    """Map one table's printed rows to cells of ``spec``."""
+    """Map one table's printed rows to cells of ``spec``: the grids of a table that
+    runs over pages are first put on one set of columns (``extract.stitch``) and its
+    rows cut by a page break joined (``join_split_rows``)."""
     col = _Collector(spec, origin)
     token = MATCH_THRESHOLD.set(OCR_THRESHOLD if origin in ("ocr", "mixed") else 80.0)
+    rows = align_columns(rows)
+    rows, joined = join_split_rows(spec, rows)
+    for text in joined:
+        col.flag("row_joined", core(text) or "row", f"a row cut by a page break, joined: {text}", "info")
     try:
         if spec.blocks:
             _map_blocks(spec, rows, col)
@@ -214,6 +223,91 @@ def map_table(spec: TableSpec, rows: list[TableRow], origin: str) -> Mapped:
         MATCH_THRESHOLD.reset(token)
     _completeness(spec, col)
     return col.out
+
+
+# ------------------------------------------------------------ rows cut in two
+
+def _row_label(row: TableRow) -> str:
+    labels = _labels_of(row)
+    return labels[-1][1] if labels else ""
+
+
+def _label_score(spec: TableSpec, text: str) -> float:
+    """How well ``text`` reads as one of the table's row labels (0–100)."""
+    c = core(text)
+    if not c:
+        return 0.0
+    return max((fuzz.ratio(c, lab.core) for lab in spec.rows), default=0.0)
+
+
+def _join_text(a: str, b: str) -> str:
+    a, b = a.strip(), b.strip()
+    if not a or a == b:
+        return b or a
+    if not b:
+        return a
+    return a + (" " if a[-1].isascii() and a[-1].isalnum() and b[0].isascii() and b[0].isalnum() else "") + b
+
+
+def _joined(a: TableRow, b: TableRow) -> TableRow | None:
+    """``a`` and its continuation ``b`` as one row: label cells' texts joined, each
+    value from the part that printed it. None when both parts hold values."""
+    if has_values(a) and has_values(b):
+        return None
+    values = a if has_values(a) else b
+    cells, boxes, confs, alts = [], [], [], []
+    for i, (x, y) in enumerate(zip(a.cells, b.cells)):
+        value_column = is_value(x) or is_value(y)
+        src = values if value_column or not x.strip() else a
+        cells.append(src.cells[i] if value_column else _join_text(x, y))
+        boxes.append(src.bboxes[i] if src.bboxes else None)
+        confs.append(src.confidences[i] if src.confidences else 1.0)
+        alts.append(src.alternatives[i] if src.alternatives else ())
+    return replace(values, cells=tuple(cells), bboxes=tuple(boxes) if a.bboxes or b.bboxes else None,
+                   confidences=tuple(confs) if a.confidences or b.confidences else None,
+                   alternatives=tuple(alts) if a.alternatives or b.alternatives else None)
+
+
+def join_split_rows(spec: TableSpec, rows: list[TableRow]) -> tuple[list[TableRow], list[str]]:
+    """Rows that a page break cut in two, joined (after ``align_columns``, so both
+    parts have the same columns). Word and WPS let a row break across pages by
+    default: the label goes on over the break (``7.属于行政执`` | ``法案卷``) and the
+    values stand in one part or the other, as the cell's alignment puts them. The
+    template decides: two parts at a grid or page boundary are one row when only one
+    of them holds values and their joined label reads as a row of the table better
+    than either part alone (or when the part with the values has no label at all).
+    A row of its own (``（四）无法提供`` over ``1.本机关不掌握…``) is never better
+    joined, so it stays. Returns the rows and the joined labels (for an info flag)."""
+    out: list[TableRow] = []
+    joined: list[str] = []
+    header: list[str] = []   # the table's header rows, as text
+    in_body = False
+    for r in rows:
+        prev = out[-1] if out else None
+        text = "".join(re.sub(r"\s+", "", c) for c in r.cells)
+        if not in_body and not has_values(r):
+            header.append(text)
+        elif has_values(r):
+            in_body = True
+        elif prev is not None and prev.grid != r.grid and text and any(
+                fuzz.ratio(text, h) >= 90 for h in header):
+            continue  # the header repeated at the top of the next page: the row cut by the
+            #           break goes on below it
+        if prev is not None and len(prev.cells) == len(r.cells) and (
+                prev.grid != r.grid or prev.page != r.page) and spec.rows:
+            both = _joined(prev, r)
+            if both is not None:
+                values = prev if has_values(prev) else r
+                other = r if values is prev else prev
+                a, b, ab = _row_label(prev), _row_label(r), _row_label(both)
+                unlabelled = not _row_label(values) and bool(_row_label(other))
+                if unlabelled or (ab and _label_score(spec, ab) > max(_label_score(spec, a),
+                                                                      _label_score(spec, b))):
+                    out[-1] = both
+                    joined.append(f"{a!r} + {b!r}")
+                    continue
+        out.append(r)
+    return out, joined
 
 
 def _split_header(rows: list[TableRow]) -> int:

@@ -137,9 +137,12 @@ def page_words(p) -> list[dict]:
 
 
 def page_grids(p, number: int, words: list[dict]) -> list[Grid]:
-    """Stage 2: the ruled tables, as grids with merged cells kept as spans."""
+    """Stage 2: the ruled tables, as grids with merged cells kept as spans. Two cells
+    side by side are a table too: the first header row of a table that the page
+    break cuts off (``行政复议 | 行政诉讼`` at the foot of a page) is all of it that
+    stands on that page; a single framed box is not."""
     return [grid_from_cells(number, [tuple(c) for c in t.cells], words)
-            for t in p.find_tables(TABLE_SETTINGS) if len(t.cells) >= 4]
+            for t in p.find_tables(TABLE_SETTINGS) if len(t.cells) >= 2]
 
 
 def page_lines(words: list[dict], grids: list[Grid]) -> list[Line]:

@@ -10,6 +10,9 @@
 set -euo pipefail
 
 PKGS=(tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng fonts-wqy-zenhei fonts-wqy-microhei poppler-utils
+      # 宋体- and 楷体-like faces for the office-suite fixtures (fixtures/office.py): documents
+      # typeset by LibreOffice in the fonts offices use, not only in the generator's own
+      fonts-arphic-uming fonts-arphic-ukai
       chromium  # chromium: the review site is tested in a real headless browser
       libreoffice-writer-nogui  # .doc/.wps → .docx; Debian 12: 84 MB download, 259 MB installed
       # tesserocr is built from source against Debian's libtesseract (the Makefile asks pip
@@ -49,7 +52,8 @@ fi
 # `reportdb --version` prints the same from inside the program.
 echo "system packages:"
 dpkg-query -W -f='  ${Package} ${Version}\n' tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng \
-  libtesseract5 libleptonica-dev libreoffice-writer-nogui chromium poppler-utils fonts-wqy-zenhei 2>/dev/null || true
+  libtesseract5 libleptonica-dev libreoffice-writer-nogui chromium poppler-utils fonts-wqy-zenhei \
+  fonts-arphic-uming fonts-arphic-ukai 2>/dev/null || true
 tessdata=$(tesseract --list-langs 2>&1 | sed -n 's/.*"\(.*\)".*/\1/p' | head -1)
 for lang in chi_sim eng osd; do
   f="${tessdata:-/usr/share/tesseract-ocr/5/tessdata}/$lang.traineddata"

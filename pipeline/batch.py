@@ -210,7 +210,7 @@ def _run(inbox: Path, db: str, lock: BatchLock, *, workers, timeout, executor, a
                 return
             t0 = time.monotonic()
             while pending and (block or time.monotonic() - t0 < MAX_WINDOW):
-                emit(write_processed(con, run_id, pending[0]))
+                emit(write_processed(con, run_id, pending[0], timeout))
                 pending.pop(0)
         last = time.monotonic()
 

@@ -10,8 +10,9 @@ failure and never stops the others.
 from __future__ import annotations
 
 import hashlib
-import re
 import os
+import re
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -65,6 +66,7 @@ class Processed:
     searchable_error: str | None = None
     images: list[tuple[int, int, int, float, bytes]] = field(default_factory=list)  # for review
     engines: dict[str, str] = field(default_factory=dict)  # what read it (pipeline.version)
+    seconds: float = 0.0  # how long reading it took (a batch's time limit counts the write too)
 
 
 @dataclass
@@ -296,10 +298,39 @@ def _one(con, run_id: int, item: Input, pool: _LazyPool, engine: str,
     return write_processed(con, run_id, p)
 
 
-def write_processed(con, run_id: int, p: Processed) -> FileResult:
+class _Deadline:
+    """Interrupts the connection's running statement when ``seconds`` have passed
+    (DuckDB's ``interrupt``, from a timer thread), unless ``done`` came first."""
+
+    def __init__(self, con, seconds: float | None):
+        self.con, self.fired = con, False
+        self._lock = threading.Lock()
+        self._open = seconds is not None
+        self._timer = None
+        if seconds is not None:
+            self._timer = threading.Timer(max(0.0, seconds), self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._open:
+                self.fired = True
+                self.con.interrupt()
+
+    def done(self) -> None:
+        with self._lock:
+            self._open = False
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+def write_processed(con, run_id: int, p: Processed, limit: float | None = None) -> FileResult:
     """Write what ``process`` returned: the document in one transaction (and a
     person's corrections re-applied), or its failure. The one writing step that
-    ``ingest`` and ``batch`` share."""
+    ``ingest`` and ``batch`` share. ``limit``: the file's time limit in seconds,
+    reading included (``p.seconds``): a write still going when it runs out is
+    interrupted and rolled back, and the file is recorded as timed out."""
     path = p.path
     if p.extraction is None:
         doc_id = wl.record_failure(con, run_id=run_id, path=path, sha256=p.sha256,
@@ -308,24 +339,30 @@ def write_processed(con, run_id: int, p: Processed) -> FileResult:
                                    engines=p.engines)
         return FileResult(path, "failed", doc_id, "failed", stage=p.stage, error=p.error)
     x = p.extraction
+    deadline = _Deadline(con, None if limit is None else limit - p.seconds)
     try:
         doc_id = wl.load_document(con, path=path, sha256=p.sha256 or "", media_type=p.media_type or "",
                                   n_pages=p.n_pages, x=x, version=PIPELINE_VERSION, images=p.images,
                                   engines=p.engines)
+        status, failed = x.status, x.checks_failed
+        if p.sha256 and has_corrections(con, p.sha256):  # a person's corrections outlive re-ingests
+            con.execute("BEGIN TRANSACTION")
+            try:
+                again = refresh(con, doc_id)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            status, failed = again.status, again.checks_failed
     except Exception as exc:  # the transaction was rolled back: nothing half-loaded
-        err = f"database error: {type(exc).__name__}: {exc}".splitlines()[0]
+        deadline.done()
+        if deadline.fired:
+            err = f"timed out after {limit:g} s (while writing to the database)"
+        else:
+            err = f"database error: {type(exc).__name__}: {exc}".splitlines()[0]
         wl.record_failure(con, run_id=run_id, path=path, sha256=p.sha256, media_type=p.media_type,
                           stage="load", error=err, version=PIPELINE_VERSION, engines=p.engines)
         return FileResult(path, "failed", None, "failed", stage="load", error=err)
-    status, failed = x.status, x.checks_failed
-    if p.sha256 and has_corrections(con, p.sha256):  # a person's corrections outlive re-ingests
-        con.execute("BEGIN TRANSACTION")
-        try:
-            again = refresh(con, doc_id)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        status, failed = again.status, again.checks_failed
+    deadline.done()
     return FileResult(path, "loaded", doc_id, status, x.agency, x.year, x.format,
                       len(x.cells), failed, note=p.searchable_error)

@@ -307,3 +307,84 @@ def test_workers_that_cannot_start_fail_the_files_instead_of_spinning():
     out = [p.error for _, p in filter(None, ex.run([FileJob("/x/a.txt", None), FileJob("/x/b.txt", None)]))]
     assert time.monotonic() - t0 < 60
     assert len(out) == 2 and all(e.startswith("no worker could start (3 died while loading") for e in out), out
+
+
+# ------------------------------------------------------------- the write
+
+class _Counting:
+    """A connection that counts the statements sent through it."""
+
+    def __init__(self, con):
+        self.con, self.statements = con, 0
+
+    def execute(self, *a, **k):
+        self.statements += 1
+        return self.con.execute(*a, **k)
+
+    def executemany(self, sql, rows):
+        self.statements += len(rows)  # one INSERT a row
+        return self.con.executemany(sql, rows)
+
+    def __getattr__(self, name):
+        return getattr(self.con, name)
+
+
+def test_a_large_dump_is_written_in_bulk(tmp_path):
+    """A 3 MB text dump made now (tens of thousands of paragraphs, mentions and
+    flags): the document's rows go in with a few statements, not one a row, all
+    of them, in one transaction; and the batch loads it within its time limit."""
+    from fixtures.big import write_big_dump
+    from pipeline.ingest import process, sha256_file, write_processed
+    from warehouse.schema import connect
+
+    dump = tmp_path / "inbox" / "big.txt"
+    dump.parent.mkdir()
+    write_big_dump(dump, 3)
+    p = process(FileJob(str(dump), sha256_file(str(dump))))
+    x = p.extraction
+    n_rows = len(x.cells) + len(x.checks) + len(x.mentions) + len(x.pages) + len(x.paragraphs) + len(x.flags)
+    assert n_rows > 15_000
+    con = _Counting(connect(str(tmp_path / "w.duckdb")))
+    res = write_processed(con, 1, p)
+    assert res.outcome == "loaded"
+    assert con.statements < 60  # before: one INSERT a row, n_rows of them
+    counts = con.execute("SELECT (SELECT count(*) FROM paragraphs), (SELECT count(*) FROM mentions), "
+                         "(SELECT count(*) FROM flags), (SELECT count(*) FROM cells)").fetchone()
+    assert counts == (len(x.paragraphs), len(x.mentions), len(x.flags), len(x.cells))
+    con.con.close()
+
+    summary = batch(dump.parent, str(tmp_path / "b.duckdb"), workers=1, timeout=120)
+    assert [(r.outcome, r.status) for r in summary.results] == [("loaded", x.status)]
+
+
+def test_the_time_limit_covers_the_write(tmp_path, monkeypatch):
+    """A write still going when the file's limit runs out (reading time
+    included) is interrupted and rolled back: the file is a one-line failure,
+    nothing of it half there, and the database goes on taking the next file."""
+    import warehouse.load as wl
+    from pipeline.ingest import process, sha256_file, write_processed
+    from warehouse.schema import connect
+
+    src = tmp_path / "r.txt"
+    shutil.copy(SAMPLES / "2024_dongwu_town.txt", src)
+    p = process(FileJob(str(src), sha256_file(str(src))))
+    p.seconds = 9.5  # the reading took 9.5 s of a 10 s limit
+    real = wl.write_region
+
+    def endless(con, doc_id, res):  # a write that would never end on its own
+        con.execute("SELECT count(*) FROM range(1000000000000)").fetchone()
+
+    monkeypatch.setattr(wl, "write_region", endless)
+    con = connect(str(tmp_path / "t.duckdb"))
+    t0 = time.monotonic()
+    res = write_processed(con, 1, p, limit=10)
+    assert time.monotonic() - t0 < 30
+    assert (res.outcome, res.stage, res.error) == ("failed", "load",
+                                                   "timed out after 10 s (while writing to the database)")
+    assert con.execute("SELECT status FROM documents").fetchall() == [("failed",)]
+    assert con.execute("SELECT count(*) FROM cells").fetchone() == (0,)
+    assert con.execute("SELECT stage, error FROM failures").fetchall() == [("load", res.error)]
+    monkeypatch.setattr(wl, "write_region", real)
+    p.seconds = 0.0
+    assert write_processed(con, 1, p, limit=10).outcome == "loaded"  # the connection still works
+    con.close()

@@ -388,3 +388,88 @@ def test_the_time_limit_covers_the_write(tmp_path, monkeypatch):
     p.seconds = 0.0
     assert write_processed(con, 1, p, limit=10).outcome == "loaded"  # the connection still works
     con.close()
+
+
+# ------------------------------------------------------------ names and kinds
+
+GBK_NAME = "报告".encode("gbk") + b".txt"        # a Chinese name copied from Windows: not UTF-8
+ESC_NAME = b"\x1b[31mred\x1b]0;owned\x07.txt"    # colours and a window title, if printed raw
+
+
+def _strange_inbox(d: Path) -> Path:
+    inbox = d / "inbox"
+    inbox.mkdir()
+    shutil.copy(SAMPLES / "2023_lixia_typo.txt", os.fsdecode(bytes(inbox) + b"/" + GBK_NAME))
+    shutil.copy(SAMPLES / "2024_dongwu_town.txt", os.fsdecode(bytes(inbox) + b"/" + ESC_NAME))
+    shutil.copy(SAMPLES / "2019_xihu_gov2019.txt", inbox / "good.txt")
+    os.mkfifo(inbox / "pipe.txt")  # nobody writes to it: reading it would wait for ever
+    (inbox / "gone.pdf").symlink_to(inbox / "nowhere.pdf")
+    locked = inbox / "locked"
+    locked.mkdir()
+    shutil.copy(SAMPLES / "2021_yulin_street_dashes.txt", locked / "inside.txt")
+    locked.chmod(0)
+    return inbox
+
+
+def _failures(db: Path) -> dict:
+    return {Path(p).name: e for p, _, e in rows(db, "SELECT source_path, stage, error FROM failures")}
+
+
+def test_any_file_name_and_only_regular_files(tmp_path):
+    """A GBK-encoded name, a name with escape sequences, a FIFO, a broken link and
+    a folder nobody may read, in one inbox: the names load (stored with the bytes
+    that are not UTF-8 escaped, printed sanitised), the rest is named with its
+    reason and recorded, and the run goes on to its end — twice."""
+    inbox = _strange_inbox(tmp_path)
+    db = tmp_path / "n.duckdb"
+    for run in (1, 2):
+        p = subprocess.run([*_unprivileged(), *CMD, "batch", str(inbox), "--db", str(db), "--workers", "2"],
+                           capture_output=True, env=ENV, cwd=ROOT, timeout=300)
+        out = p.stdout.decode("utf-8")  # valid UTF-8: no raw byte of a name
+        assert p.returncode == 1, out + p.stderr.decode("utf-8", "replace")
+        assert "\x1b" not in out and "\x07" not in out
+        if run == 1:  # the second run names only what failed (the rest is unchanged)
+            assert "\\x1b[31mred\\x1b]0;owned\\x07.txt" in out       # the name shown, escaped
+            assert "/\ufffd\ufffd\ufffd\ufffd.txt" in out                 # GBK bytes shown as U+FFFD
+        assert "pipe.txt: not a regular file" in out
+        assert rows(db, f"SELECT count(*) FROM runs WHERE run_id = {run} AND finished_at IS NOT NULL") == [(1,)]
+    stored = dict(rows(db, "SELECT regexp_extract(source_path, '[^/]+$'), status FROM documents"))
+    assert stored == {"\\xb1\\xa8\\xb8\\xe6.txt": "needs_review", "\x1b[31mred\x1b]0;owned\x07.txt": "ok",
+                      "good.txt": "ok"}
+    fails = _failures(db)
+    assert fails["pipe.txt"] == "not a regular file but a pipe (FIFO): only regular files are read"
+    assert fails["gone.pdf"].startswith("broken symbolic link (to ")
+    assert fails["locked"].startswith("folder cannot be read (Permission denied)")
+    assert rows(db, "SELECT files_seen, files_loaded, files_failed FROM runs WHERE run_id = 1") == [(6, 3, 3)]
+    # the stored form leads back to the file
+    from warehouse.paths import os_path
+    (path,) = rows(db, "SELECT source_path FROM documents WHERE source_path LIKE '%xb1%'")[0]
+    assert os.fsencode(os_path(path)) == bytes(inbox) + b"/" + GBK_NAME
+
+
+def test_ingest_refuses_pipes_and_devices_named_on_the_command_line(tmp_path):
+    """``reportdb ingest <(cat report.txt)``, a FIFO and /dev/zero: each refused at
+    once with its reason (nothing hangs, nothing read 'empty'); a name that is not
+    UTF-8, given on the command line, loads."""
+    gbk = os.fsdecode(bytes(tmp_path) + b"/" + GBK_NAME)
+    shutil.copy(SAMPLES / "2023_lixia_typo.txt", gbk)
+    os.mkfifo(tmp_path / "fifo.txt")
+    r, w = os.pipe()
+    os.write(w, (SAMPLES / "2024_dongwu_town.txt").read_bytes()[:60000])
+    os.close(w)
+    try:
+        p = subprocess.run([*CMD, "ingest", gbk, str(tmp_path / "fifo.txt"), "/dev/zero", f"/dev/fd/{r}",
+                            "--db", str(tmp_path / "i.duckdb")], capture_output=True, env=ENV, cwd=ROOT,
+                           timeout=120, pass_fds=(r,))
+    finally:
+        os.close(r)
+    out = p.stdout.decode("utf-8")
+    assert p.returncode == 1, out + p.stderr.decode("utf-8", "replace")
+    lines = [ln for ln in out.splitlines() if ln.startswith("failed")]
+    assert len(lines) == 3 and all(ln.endswith("(stage read)") for ln in lines)
+    assert any("fifo.txt: not a regular file but a pipe (FIFO)" in ln for ln in lines)
+    assert any("/dev/zero: not a regular file but a character device" in ln for ln in lines)
+    assert any(f"/dev/fd/{r}: not a regular file but a pipe (FIFO)" in ln for ln in lines)
+    assert "empty file" not in out
+    assert rows(tmp_path / "i.duckdb", "SELECT source_path, status FROM documents") == [
+        (str(tmp_path) + "/\\xb1\\xa8\\xb8\\xe6.txt", "needs_review")]

@@ -19,7 +19,7 @@ import duckdb
 from extract.model import Extraction
 
 from .findings import refresh_report_status
-
+from .paths import stored_path, stored_text
 from .regions import write_region
 from .schema import DOC_TABLES
 
@@ -67,7 +67,10 @@ def load_document(con: duckdb.DuckDBPyConnection, *, path: str, sha256: str, med
                   engines: dict[str, str] | None = None) -> str:
     """Write one document and everything read from it, atomically. Returns doc_id.
     ``images``: the OCR'd pages for review, as (page, width, height, scale, JPEG);
-    ``engines``: the versions of what read it, stored as JSON (``documents.engines``)."""
+    ``engines``: the versions of what read it, stored as JSON (``documents.engines``).
+    ``path`` as the file system gave it: stored in its printable form
+    (``warehouse.paths.stored_path``)."""
+    path = stored_path(path)
     doc_id = doc_id_for(sha256, path)
     con.execute("BEGIN TRANSACTION")
     try:
@@ -103,6 +106,7 @@ def record_failure(con: duckdb.DuckDBPyConnection, *, run_id: int, path: str, sh
                    media_type: str | None, stage: str, error: str, version: str,
                    engines: dict[str, str] | None = None) -> str:
     """A file that could not be loaded: a ``failed`` document row and a failures row."""
+    path, error = stored_path(path), stored_text(error)
     doc_id = doc_id_for(sha256, path)
     con.execute("BEGIN TRANSACTION")
     try:

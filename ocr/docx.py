@@ -24,13 +24,95 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
+import zlib
 
 from .errors import ReadError
 from .model import Grid, GridCell, Line, Page
 
 DOCX_MEDIA = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+# How large a Word document may be once unpacked, checked before python-docx opens
+# it (it holds every part in memory, and lxml a tree of each XML part several times
+# its size): the whole archive, and any one part. A report with its photographs is
+# a few MiB; a 2 MB zip bomb unpacks to gigabytes.
+DOCX_MAX_UNPACKED = 256 << 20
+DOCX_MAX_PART = 64 << 20
+DOCX_MAX_MEMBERS = 10_000
+_MIB = 1 << 20
+
+
+def _too_large(what: str) -> ReadError:
+    return ReadError(f"Word document too large when unpacked ({what})")
+
+
+def check_unpacked_size(data: bytes) -> int:
+    """Refuse a ``.docx`` whose parts would inflate past ``DOCX_MAX_PART`` each or
+    ``DOCX_MAX_UNPACKED`` together, before anything parses it. The sizes the zip
+    declares are checked first (a bomb is refused without inflating a byte); then
+    every part is inflated as a stream and counted, because a declared size can
+    lie: the count stops at the cap, so nothing larger is ever held. Returns the
+    unpacked size."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return 0  # not a zip at all: python-docx says what is wrong with it
+    if len(infos) > DOCX_MAX_MEMBERS:
+        raise _too_large(f"{len(infos)} parts > {DOCX_MAX_MEMBERS}")
+    declared = sum(i.file_size for i in infos)
+    if declared > DOCX_MAX_UNPACKED:
+        raise _too_large(f"{declared / _MIB:.0f} MiB > {DOCX_MAX_UNPACKED // _MIB} MiB")
+    for i in infos:
+        if i.file_size > DOCX_MAX_PART:
+            raise _too_large(f"{i.filename}: {i.file_size / _MIB:.0f} MiB > {DOCX_MAX_PART // _MIB} MiB a part")
+    total = 0
+    view = memoryview(data)
+    for i in infos:
+        budget = min(DOCX_MAX_PART, DOCX_MAX_UNPACKED - total)
+        got = _inflated_size(view, i, budget)
+        if got > budget:
+            raise _too_large(f"{i.filename} inflates past {budget // _MIB} MiB although the zip "
+                             f"says {i.file_size / _MIB:.1f} MiB")
+        if got > i.file_size:
+            raise ReadError(f"broken Word document (.docx): {i.filename} is larger than its zip entry says")
+        total += got
+    return total
+
+
+def _inflated_size(view: memoryview, info: zipfile.ZipInfo, budget: int) -> int:
+    """Bytes ``info`` really inflates to, counted in chunks and never past
+    ``budget + 1``; from its own compressed bytes, not from its declared size."""
+    off = info.header_offset
+    head = bytes(view[off:off + 30])
+    if len(head) < 30 or head[:4] != b"PK\x03\x04":
+        return 0  # a damaged entry: python-docx refuses it
+    name_len, extra_len = struct.unpack("<HH", head[26:30])
+    start = off + 30 + name_len + extra_len
+    raw = view[start:start + info.compress_size]
+    if info.compress_type == zipfile.ZIP_STORED:
+        return len(raw)
+    if info.compress_type != zipfile.ZIP_DEFLATED:  # bzip2/lzma: zipfile stops at the declared size
+        return info.file_size
+    inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+    count, pos, step = 0, 0, 1 << 16
+    try:
+        while count <= budget:
+            if inflate.unconsumed_tail:
+                chunk = inflate.unconsumed_tail
+            elif pos < len(raw):
+                chunk = raw[pos:pos + step]
+                pos += step
+            else:
+                break
+            count += len(inflate.decompress(chunk, min(1 << 20, budget + 1 - count)))
+            if inflate.eof:
+                break
+    except zlib.error:
+        return 0  # corrupt data: python-docx (zipfile) says so
+    return count
 
 
 def is_docx(data: bytes) -> bool:
@@ -270,6 +352,7 @@ def read_docx_pages(data: bytes) -> list[Page]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    check_unpacked_size(data)
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:

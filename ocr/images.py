@@ -75,12 +75,44 @@ def estimate_dpi(width: int, height: int, meta_dpi: float | None) -> int:
     return 300
 
 
+WIDE_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")  # more than 8 bits a pixel
+
+
 def to_array(im: Image.Image) -> np.ndarray:
-    """Greyscale stays one channel; colour becomes BGR (OpenCV's order)."""
-    if im.mode in ("1", "L", "I;16", "I", "F", "LA", "P") and not _colourful(im):
+    """Greyscale stays one channel; colour becomes BGR (OpenCV's order). A 16-bit
+    (or 32-bit, or float) greyscale page is scaled to 8 bits, not clipped."""
+    if im.mode in WIDE_MODES:
+        return scale_to_8bit(np.asarray(im))
+    if im.mode in ("1", "L", "LA", "P") and not _colourful(im):
         return np.array(im.convert("L"))
     rgb = np.array(im.convert("RGB"))
     return rgb[..., ::-1].copy()
+
+
+def scale_to_8bit(a: np.ndarray) -> np.ndarray:
+    """Grey levels of more than 8 bits → 0..255, by the range the image uses.
+
+    Pillow's own conversion clips: every level above 255 becomes white, so a
+    16-bit page (0..65535) loses all but its darkest ink. Here the full scale is
+    the smallest ``2**k - 1`` (at least 255) that holds the image's brightest
+    pixel, so a 16-bit page maps as ``v / 257`` (exactly its 8-bit original when
+    it was made from one), a 12-bit scan (0..4095) as ``v / 16.06``, and a float
+    page with levels 0..1 as ``v * 255``. Negative levels shift the scale up."""
+    a = np.asarray(a)
+    if a.size == 0:
+        return np.zeros(a.shape, np.uint8)
+    f = a.astype(np.float32, copy=False)
+    finite = np.isfinite(f)
+    if not finite.all():
+        f = np.where(finite, f, 0.0).astype(np.float32)
+    lo, hi = min(0.0, float(f.min())), float(f.max())
+    if a.dtype.kind == "f" and hi <= 1.0:
+        full = 1.0
+    else:
+        top = max(hi - lo, 1.0)
+        full = float(max(255, 2 ** int(np.ceil(np.log2(top + 1))) - 1))
+    out = (f - lo) * np.float32(255.0 / full)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
 def _colourful(im: Image.Image) -> bool:

@@ -14,11 +14,13 @@ pool's so both cores read pages at once).
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .errors import ReadError
+from .errors import ReadError, not_regular
 from .html import HTML_SUFFIXES  # standard library only at import: bs4 comes with the first page
 from .images import IMAGE_SUFFIXES, PageRef, count_frames
 from .model import Page, Source
@@ -79,7 +81,7 @@ def sniff(data: bytes, suffix: str) -> str:
 
 def _bytes(p: Path) -> bytes:
     try:
-        data = p.read_bytes()
+        data = read_regular(p)
     except IsADirectoryError as exc:
         raise ReadError("is a directory") from exc
     except PermissionError as exc:
@@ -89,6 +91,22 @@ def _bytes(p: Path) -> bytes:
     if not data:
         raise ReadError("empty file (0 bytes)")
     return data
+
+
+def read_regular(p: Path) -> bytes:
+    """The bytes of a regular file; a pipe, a device or a socket is refused
+    (``ReadError``) instead of read: opened without waiting, then checked."""
+    fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(21, "Is a directory", str(p))
+        if not stat.S_ISREG(mode):
+            raise ReadError(not_regular(mode))
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    finally:
+        os.close(fd)
 
 
 def ocr_pages(refs: list[tuple[int, PageRef]], options: OcrOptions) -> tuple[list[Page], dict, dict, dict]:

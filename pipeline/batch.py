@@ -41,11 +41,12 @@ from typing import Callable, Iterator
 import duckdb
 
 from warehouse import load as wl
+from warehouse.paths import stored_path
 from warehouse.schema import connect
 
 from .executors import make_executor
-from .ingest import (DEFAULT_DB, FileJob, FileResult, IngestSummary, Processed, discover_inputs,
-                     document_sha, input_sha, write_processed)
+from .ingest import (DEFAULT_DB, FileJob, FileResult, IngestSummary, Processed, document_sha, find_inputs,
+                     input_sha, record_skipped, write_processed)
 from .lock import BatchLock
 from .version import PIPELINE_VERSION
 
@@ -62,6 +63,7 @@ class Plan:
     total: int          # documents found
     todo: int           # to process
     unchanged: int
+    skipped: int = 0    # paths not read: pipes, devices, broken links, unreadable folders
 
 
 def _locked(exc: Exception) -> bool:
@@ -174,7 +176,7 @@ def _run(inbox: Path, db: str, lock: BatchLock, *, workers, timeout, executor, a
         if on_result:
             on_result(res)
 
-    inputs, _ = discover_inputs([inbox])
+    inputs, _, skipped = find_inputs([inbox])
     jobs: list[FileJob] = []
     unchanged: list[FileResult] = []
     first_path: dict[str, str] = {}
@@ -188,7 +190,7 @@ def _run(inbox: Path, db: str, lock: BatchLock, *, workers, timeout, executor, a
         if sha:
             first_path[sha] = item.path
         if k and k[2] == PIPELINE_VERSION and (k[1] != "failed" or not retry_failed):
-            note = None if k[0] == item.path else f"same content as {k[0]}"
+            note = None if k[0] == stored_path(item.path) else f"same content as {k[0]}"
             if k[1] == "failed":
                 note = "failed before; --retry-failed to try again"
             unchanged.append(FileResult(item.path, "unchanged", sha[:16], k[1], note=note))
@@ -196,7 +198,11 @@ def _run(inbox: Path, db: str, lock: BatchLock, *, workers, timeout, executor, a
         jobs.append(FileJob(item.path, sha, item.parts, engine))
     jobs.sort(key=lambda j: -_size(j.parts, j.path))  # the long ones first: a short tail
     if on_plan:
-        on_plan(Plan(len(inputs), len(jobs), len(unchanged)))
+        on_plan(Plan(len(inputs), len(jobs), len(unchanged), len(skipped)))
+    if skipped:  # pipes, devices, broken links, unreadable folders: named, recorded, never read
+        with writer.window() as con:
+            for s in skipped:
+                emit(record_skipped(con, run_id, s))
     for res in unchanged:
         emit(res)
 
@@ -210,7 +216,7 @@ def _run(inbox: Path, db: str, lock: BatchLock, *, workers, timeout, executor, a
                 return
             t0 = time.monotonic()
             while pending and (block or time.monotonic() - t0 < MAX_WINDOW):
-                emit(write_processed(con, run_id, pending[0]))
+                emit(write_processed(con, run_id, pending[0], timeout))
                 pending.pop(0)
         last = time.monotonic()
 
@@ -226,6 +232,6 @@ def _run(inbox: Path, db: str, lock: BatchLock, *, workers, timeout, executor, a
         raise BatchError(f"cannot write {db}: {str(exc).splitlines()[0]}") from exc
     with writer.window() as con:
         good = sum(1 for r in summary.results if r.outcome != "failed" and r.status != "failed")
-        wl.finish_run(con, run_id, len(inputs), good, summary.count("failed"))
+        wl.finish_run(con, run_id, len(inputs) + len(skipped), good, summary.count("failed"))
     summary.windows = (writer.windows, writer.window_seconds, writer.longest_window)  # type: ignore[attr-defined]
     return summary

@@ -23,14 +23,27 @@ from rich.text import Text
 from warehouse.query import DatabaseUnavailable, QueryRefused, find_document, run_query
 
 from .ingest import DEFAULT_DB, FileResult, ingest
-from .output import jsonable, plain_columns, sanitize, shown
+from .output import jsonable, plain_columns, sanitize, shown, shown_name
 from .render import print_document
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   context_settings={"help_option_names": ["-h", "--help"]},
                   help="Annual reports on government information disclosure → DuckDB.")
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class SafeConsole(Console):
+    """A console that never sends a file name or a report's text to the terminal
+    raw: every plain string printed is sanitised (escape sequences and other
+    control characters shown as ``\\xNN``, bytes of a name that are not UTF-8 as
+    U+FFFD) and printed as plain text, never read as rich markup. Text objects
+    are built from sanitised parts where they carry such text (``_line``)."""
+
+    def print(self, *objects, **kwargs):  # noqa: A003 — rich's name
+        super().print(*[Text(shown_name(o)) if isinstance(o, str) else o for o in objects], **kwargs)
+
+
+out = SafeConsole(highlight=False, soft_wrap=True)
+err = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
 
 DbOption = typer.Option(DEFAULT_DB, "--db", envvar="REPORTDB_DB",
                         help="DuckDB database file (or the environment variable REPORTDB_DB).")
@@ -41,18 +54,21 @@ _STYLE = {"ok": "green", "needs_review": "yellow", "failed": "red"}
 
 
 def _line(r: FileResult) -> Text:
+    """One line a file: its name and every text from it sanitised (a name may
+    hold escape sequences, or bytes that are not UTF-8)."""
     status = r.status or r.outcome
+    path = shown_name(r.path)
     t = Text()
     t.append(f"{status:<13}", style=_STYLE.get(status, ""))
     if r.outcome == "failed":
-        t.append(f"{r.path}: {r.error} (stage {r.stage})")
+        t.append(f"{path}: {shown_name(r.error or '')} (stage {r.stage})")
         return t
     if r.outcome == "unchanged":
-        t.append(f"unchanged  {r.path}" + (f"  ({r.note})" if r.note else ""), style="dim")
+        t.append(f"unchanged  {path}" + (f"  ({shown_name(r.note)})" if r.note else ""), style="dim")
         return t
-    t.append(f"{r.year or '----'}  {r.format or '-':<8} {r.agency or '(agency unknown)'}  ")
+    t.append(f"{r.year or '----'}  {r.format or '-':<8} {shown_name(r.agency or '(agency unknown)')}  ")
     t.append(f"{r.cells} cells, {r.checks_failed} checks failed", style="dim")
-    t.append(f"  {r.path}")
+    t.append(f"  {path}")
     return t
 
 
@@ -168,7 +184,7 @@ def batch_cmd(inbox: Path = typer.Argument(..., help="Folder of uploads (searche
     def on_plan(plan) -> None:
         nonlocal task
         line = (f"{plan.total} documents in {inbox}: {plan.todo} to process, "
-                f"{plan.unchanged} unchanged")
+                f"{plan.unchanged} unchanged" + (f", {plan.skipped} paths not read (below)" if plan.skipped else ""))
         if progress is not None:
             progress.start()
             progress.console.print(line)
@@ -249,7 +265,7 @@ def query_cmd(sql: Optional[str] = typer.Argument(None, help="One SQL statement 
         err.print(f"reportdb: query {exc}")
         raise typer.Exit(1)
     except duckdb.Error as exc:  # DuckDB's whole message: its hints and the ^ under the fault
-        err.print(Text(f"reportdb: query failed: {str(exc).strip()}"))
+        err.print(Text("\n".join(sanitize(ln) for ln in f"reportdb: query failed: {str(exc).strip()}".split("\n"))))
         raise typer.Exit(1)
     total = len(res.rows)
     if limit is not None:
@@ -463,8 +479,8 @@ def audit_cmd(doc: Optional[str] = typer.Argument(None, help="doc_id (or a uniqu
         out.print(Text(f"{kind} ({len(group)})", style="bold"))
         for r in group:
             t = Text("  ")
-            t.append(f"{r['year'] or '----'}  {r['agency'] or '(agency unknown)'}  ")
-            t.append(f"{r['detail']}")
+            t.append(f"{r['year'] or '----'}  {shown_name(r['agency'] or '(agency unknown)')}  ")
+            t.append(shown_name(f"{r['detail']}"))
             t.append(f"  [{r['doc_id']}]", style="dim")
             out.print(t)
     out.print(f"{len(rows)} findings in {len({r['doc_id'] for r in rows})} documents")

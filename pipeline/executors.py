@@ -40,8 +40,11 @@ def run_job(job: FileJob, page_workers: int = 1) -> Processed:
     one, the pages are read here (a batch worker is already a process of its
     own, whose crash the batch records)."""
     pool = _LazyPool(page_workers) if page_workers > 1 else None
+    t0 = time.monotonic()
     try:
-        return process(job, pool.map if pool else map)
+        res = process(job, pool.map if pool else map)
+        res.seconds = time.monotonic() - t0  # the batch's time limit counts the write after it too
+        return res
     except MemoryError:
         return Processed(job.path, job.sha256, stage="worker",
                          error="out of memory (worker memory limit reached)")

@@ -10,8 +10,10 @@ failure and never stops the others.
 from __future__ import annotations
 
 import hashlib
-import re
 import os
+import re
+import stat
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -20,10 +22,11 @@ from typing import Callable, Iterable
 
 from extract.document import extract
 from extract.model import Extraction, NotAReport
-from ocr.errors import ReadError
+from ocr.errors import ReadError, not_regular
 from ocr.images import REVIEW_WIDTH, group_page_sets, review_image
 from ocr.read import SUPPORTED_SUFFIXES, OcrOptions, read_source
 from warehouse import load as wl
+from warehouse.paths import stored_path
 from warehouse.schema import connect
 
 from .verify import has_corrections, refresh
@@ -65,6 +68,7 @@ class Processed:
     searchable_error: str | None = None
     images: list[tuple[int, int, int, float, bytes]] = field(default_factory=list)  # for review
     engines: dict[str, str] = field(default_factory=dict)  # what read it (pipeline.version)
+    seconds: float = 0.0  # how long reading it took (a batch's time limit counts the write too)
 
 
 @dataclass
@@ -100,13 +104,24 @@ class IngestSummary:
 
 
 def sha256_file(path: str) -> str | None:
+    """The file's SHA-256; None when it cannot be read or is no regular file (a
+    pipe swapped in after it was found must not block the run: opened without
+    waiting, then checked)."""
     h = hashlib.sha256()
     try:
-        with open(path, "rb") as fh:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 h.update(chunk)
     except OSError:
         return None
+    finally:
+        os.close(fd)
     return h.hexdigest()
 
 
@@ -143,39 +158,131 @@ def input_sha(parts: list[str]) -> str | None:
     return hashlib.sha256(b"".join(digests)).hexdigest()
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A path found but not read, and why: a pipe, a device or a socket, a broken
+    symbolic link, a link to a folder, a folder that cannot be listed. Each is a
+    failure of the run (a ``failures`` row and a line), never silently dropped."""
+
+    path: str
+    reason: str
+
+
 def discover_inputs(paths: Iterable[str | os.PathLike]) -> tuple[list[Input], list[str]]:
     """Documents to ingest: files, and page-image sets gathered into one document
     each (``name_p1.png, name_p2.png …``); and the paths that do not exist."""
-    files, missing = discover(paths)
+    inputs, missing, _ = find_inputs(paths)
+    return inputs, missing
+
+
+def find_inputs(paths: Iterable[str | os.PathLike]) -> tuple[list[Input], list[str], list[Skipped]]:
+    """``discover_inputs``, and the paths skipped with their reasons."""
+    files, missing, skipped = scan(paths)
     out = []
     for group in group_page_sets([Path(f) for f in files]):
         if len(group) == 1:
             out.append(Input(str(group[0])))
         else:
             out.append(Input(set_pattern(group), tuple(str(g) for g in group)))
-    return out, missing
+    return out, missing, skipped
 
 
 def discover(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[str]]:
+    """Files to ingest and the paths that do not exist (see ``scan``)."""
+    files, missing, _ = scan(paths)
+    return files, missing
+
+
+def _link_problem(path: str) -> str:
+    """Why the symbolic link at ``path`` leads nowhere readable."""
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return f"broken symbolic link (to {target}, which does not exist)"
+    except OSError as exc:
+        return f"symbolic link that cannot be followed (to {target}: {exc.strerror or exc})"
+    return f"symbolic link to a folder (to {target}): not followed inside a folder; name the folder itself"
+
+
+def scan(paths: Iterable[str | os.PathLike]) -> tuple[list[str], list[str], list[Skipped]]:
     """Files to ingest (named files as given, folders searched recursively for the
-    supported types) and the paths that do not exist. In a folder, what a browser
-    saved beside a web page (``name_files/``) belongs to that page and is not a
-    document of its own."""
-    from ocr.html import is_companion_file
+    supported types), the paths that do not exist, and the paths skipped with
+    why. In a folder, what a browser saved beside a web page (``name_files/``)
+    belongs to that page and is not a document of its own; hidden files and
+    folders (``.name``) are left alone; a symbolic link to a file is read, one to
+    a folder is not followed. Only regular files are read: a pipe, a device or a
+    socket is skipped with its reason, named or found, so nothing can hang the
+    run. Names are whatever the file system holds (``str`` with surrogate
+    escapes for bytes that are not UTF-8)."""
     files: list[str] = []
     missing: list[str] = []
+    skipped: list[Skipped] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                if (f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES
-                        and not any(part.startswith(".") for part in f.relative_to(p).parts)
-                        and not is_companion_file(f)):
-                    files.append(str(f))
-        elif p.exists() or p.is_symlink():
+        try:
+            mode = os.stat(p).st_mode
+        except FileNotFoundError:
+            if os.path.islink(p):
+                skipped.append(Skipped(str(p), _link_problem(str(p))))
+            else:
+                missing.append(str(p))
+            continue
+        except OSError as exc:  # a folder on the way cannot be searched, a link loop, a name too long
+            skipped.append(Skipped(str(p), f"cannot be opened ({exc.strerror or exc})"))
+            continue
+        if stat.S_ISDIR(mode):
+            _walk(p, files, skipped)
+        elif stat.S_ISREG(mode):
             files.append(str(p))
         else:
-            missing.append(str(p))
-    return list(dict.fromkeys(files)), missing
+            skipped.append(Skipped(str(p), not_regular(mode)))
+    skipped.sort(key=lambda s: s.path)
+    return list(dict.fromkeys(files)), missing, skipped
+
+
+def _walk(root: Path, files: list[str], skipped: list[Skipped]) -> None:
+    from ocr.html import is_companion_file
+    found: list[Path] = []
+    folders = [root]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError as exc:
+            skipped.append(Skipped(str(folder), f"folder cannot be read ({exc.strerror or exc}): "
+                                                "its files were not taken in"))
+            continue
+        for e in entries:
+            if e.name.startswith("."):
+                continue
+            f = Path(e.path)
+            try:
+                if e.is_symlink():
+                    try:
+                        mode = os.stat(e.path).st_mode
+                    except OSError:
+                        skipped.append(Skipped(e.path, _link_problem(e.path)))
+                        continue
+                    if stat.S_ISDIR(mode):
+                        skipped.append(Skipped(e.path, _link_problem(e.path)))
+                        continue
+                else:
+                    mode = e.stat(follow_symlinks=False).st_mode
+            except OSError as exc:
+                skipped.append(Skipped(e.path, f"cannot be opened ({exc.strerror or exc})"))
+                continue
+            if stat.S_ISDIR(mode):
+                folders.append(f)
+            elif f.suffix.lower() in SUPPORTED_SUFFIXES:
+                if not stat.S_ISREG(mode):
+                    skipped.append(Skipped(e.path, not_regular(mode)))
+                elif not is_companion_file(f):
+                    found.append(f)
+    files.extend(str(f) for f in sorted(found))
 
 
 def process(job: FileJob, page_map: Callable = map) -> Processed:
@@ -256,7 +363,7 @@ def ingest(paths: Iterable[str | os.PathLike], db: str = DEFAULT_DB,
     ``workers``: processes for OCR pages (default: every core); ``engine``: the
     OCR engine; ``searchable_dir``: where to write a searchable PDF of each
     OCR'd input."""
-    files, missing = discover_inputs(paths)
+    files, missing, skipped = find_inputs(paths)
     pool = _LazyPool(workers or os.cpu_count() or 1)
     con = connect(db)
     try:
@@ -268,19 +375,30 @@ def ingest(paths: Iterable[str | os.PathLike], db: str = DEFAULT_DB,
             if on_result:
                 on_result(res)
 
-        for path in missing:
-            con.execute("INSERT INTO failures VALUES (?,?,?,?)",
-                        [run_id, path, "read", "no such file or directory"])
-            emit(FileResult(path, "failed", status="failed", stage="read",
-                            error="no such file or directory"))
+        for s in [Skipped(p, "no such file or directory") for p in missing] + skipped:
+            emit(record_skipped(con, run_id, s))
         for item in files:
-            emit(_one(con, run_id, item, pool, engine, searchable_dir))
-        wl.finish_run(con, run_id, len(files) + len(missing),
+            try:
+                res = _one(con, run_id, item, pool, engine, searchable_dir)
+            except Exception as exc:  # noqa: BLE001 — one file's fault; a dead database fails below too
+                err = f"internal error: {type(exc).__name__}: {str(exc)[:200]}".splitlines()[0]
+                wl.record_failure(con, run_id=run_id, path=item.path, sha256=None, media_type=None,
+                                  stage="load", error=err, version=PIPELINE_VERSION)
+                res = FileResult(item.path, "failed", None, "failed", stage="load", error=err)
+            emit(res)
+        wl.finish_run(con, run_id, len(files) + len(missing) + len(skipped),
                       summary.count("loaded") + summary.count("unchanged"), summary.count("failed"))
     finally:
         pool.close()
         con.close()
     return summary
+
+
+def record_skipped(con, run_id: int, s: Skipped) -> FileResult:
+    """A path that was not read (missing, a pipe, a broken link …): a failures
+    row, no document."""
+    con.execute("INSERT INTO failures VALUES (?,?,?,?)", [run_id, stored_path(s.path), "read", s.reason])
+    return FileResult(s.path, "failed", status="failed", stage="read", error=s.reason)
 
 
 def _one(con, run_id: int, item: Input, pool: _LazyPool, engine: str,
@@ -290,16 +408,45 @@ def _one(con, run_id: int, item: Input, pool: _LazyPool, engine: str,
     if sha:
         k = wl.known(con, sha)
         if k and k.pipeline_version == PIPELINE_VERSION and k.status != "failed":
-            note = None if k.source_path == path else f"same content as {k.source_path}"
+            note = None if k.source_path == stored_path(path) else f"same content as {k.source_path}"
             return FileResult(path, "unchanged", k.doc_id, k.status, note=note)
     p = process(FileJob(path, sha, item.parts, engine, searchable_dir), pool.map)
     return write_processed(con, run_id, p)
 
 
-def write_processed(con, run_id: int, p: Processed) -> FileResult:
+class _Deadline:
+    """Interrupts the connection's running statement when ``seconds`` have passed
+    (DuckDB's ``interrupt``, from a timer thread), unless ``done`` came first."""
+
+    def __init__(self, con, seconds: float | None):
+        self.con, self.fired = con, False
+        self._lock = threading.Lock()
+        self._open = seconds is not None
+        self._timer = None
+        if seconds is not None:
+            self._timer = threading.Timer(max(0.0, seconds), self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._open:
+                self.fired = True
+                self.con.interrupt()
+
+    def done(self) -> None:
+        with self._lock:
+            self._open = False
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+def write_processed(con, run_id: int, p: Processed, limit: float | None = None) -> FileResult:
     """Write what ``process`` returned: the document in one transaction (and a
     person's corrections re-applied), or its failure. The one writing step that
-    ``ingest`` and ``batch`` share."""
+    ``ingest`` and ``batch`` share. ``limit``: the file's time limit in seconds,
+    reading included (``p.seconds``): a write still going when it runs out is
+    interrupted and rolled back, and the file is recorded as timed out."""
     path = p.path
     if p.extraction is None:
         doc_id = wl.record_failure(con, run_id=run_id, path=path, sha256=p.sha256,
@@ -308,24 +455,30 @@ def write_processed(con, run_id: int, p: Processed) -> FileResult:
                                    engines=p.engines)
         return FileResult(path, "failed", doc_id, "failed", stage=p.stage, error=p.error)
     x = p.extraction
+    deadline = _Deadline(con, None if limit is None else limit - p.seconds)
     try:
         doc_id = wl.load_document(con, path=path, sha256=p.sha256 or "", media_type=p.media_type or "",
                                   n_pages=p.n_pages, x=x, version=PIPELINE_VERSION, images=p.images,
                                   engines=p.engines)
+        status, failed = x.status, x.checks_failed
+        if p.sha256 and has_corrections(con, p.sha256):  # a person's corrections outlive re-ingests
+            con.execute("BEGIN TRANSACTION")
+            try:
+                again = refresh(con, doc_id)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            status, failed = again.status, again.checks_failed
     except Exception as exc:  # the transaction was rolled back: nothing half-loaded
-        err = f"database error: {type(exc).__name__}: {exc}".splitlines()[0]
+        deadline.done()
+        if deadline.fired:
+            err = f"timed out after {limit:g} s (while writing to the database)"
+        else:
+            err = f"database error: {type(exc).__name__}: {exc}".splitlines()[0]
         wl.record_failure(con, run_id=run_id, path=path, sha256=p.sha256, media_type=p.media_type,
                           stage="load", error=err, version=PIPELINE_VERSION, engines=p.engines)
         return FileResult(path, "failed", None, "failed", stage="load", error=err)
-    status, failed = x.status, x.checks_failed
-    if p.sha256 and has_corrections(con, p.sha256):  # a person's corrections outlive re-ingests
-        con.execute("BEGIN TRANSACTION")
-        try:
-            again = refresh(con, doc_id)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        status, failed = again.status, again.checks_failed
+    deadline.done()
     return FileResult(path, "loaded", doc_id, status, x.agency, x.year, x.format,
                       len(x.cells), failed, note=p.searchable_error)

@@ -86,9 +86,15 @@ def plain_columns(columns: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+_INVISIBLE = {0x2028, 0x2029} | set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A)) | {0x200E, 0x200F, 0x061C}
+
+
 def sanitize(text: str) -> str:
-    """Text from a report made safe for a terminal: control characters (escape
-    sequences among them) shown as ``\\xNN``, tabs and newlines as spaces."""
+    """Text from a report or a file name made safe for a terminal: control
+    characters (escape sequences among them) shown as ``\\xNN``, the characters
+    that reorder or break lines unseen (bidi overrides, U+2028) as ``\\uNNNN``,
+    tabs and newlines as spaces; a byte of a file name that is not UTF-8 (a lone
+    surrogate from ``os.fsdecode``) as U+FFFD."""
     out = []
     for ch in text:
         o = ord(ch)
@@ -96,6 +102,16 @@ def sanitize(text: str) -> str:
             out.append(" ")
         elif o < 0x20 or o == 0x7F or 0x80 <= o < 0xA0:
             out.append(f"\\x{o:02x}")
+        elif o in _INVISIBLE:
+            out.append(f"\\u{o:04x}")
+        elif 0xD800 <= o <= 0xDFFF:
+            out.append("\ufffd")
         else:
             out.append(ch)
     return "".join(out)
+
+
+def shown_name(path) -> str:
+    """A file name (or a line holding one) for the terminal: bytes that are not
+    UTF-8 as U+FFFD, control characters escaped (``sanitize``)."""
+    return sanitize(str(path) if not isinstance(path, bytes) else path.decode("utf-8", "replace"))

@@ -11,16 +11,18 @@ from extract.legacy import ANNEX_TITLE, MEASURES, TABLE as ANNEX
 from extract.templates import TABLE_TITLES, load_spec
 from warehouse.query import DocumentView
 
+from .output import sanitize
+
 _STATUS_STYLE = {"ok": "green", "needs_review": "yellow", "failed": "red"}
 
 
 def _fmt(value: float | None, raw: str | None) -> Text:
     if value is None:
-        return Text("·" if raw == "" else f"?{raw}", style="bold red")
+        return Text("·" if raw == "" else sanitize(f"?{raw}"), style="bold red")
     shown = str(int(value)) if float(value).is_integer() else f"{value:g}"
     if raw and raw != shown:
         shown = raw  # show what was printed (— / 无 …) rather than the number read
-    return Text(shown)
+    return Text(sanitize(shown))
 
 
 def document(view: DocumentView, keys: bool = False) -> Group:
@@ -33,7 +35,7 @@ def document(view: DocumentView, keys: bool = False) -> Group:
                 "pipeline_version", "ingested_at"):
         val = m.get(key)
         style = _STATUS_STYLE.get(str(val), "") if key == "status" else ""
-        head.add_row(Text(key, style="dim"), Text("" if val is None else str(val), style=style))
+        head.add_row(Text(key, style="dim"), Text("" if val is None else sanitize(str(val)), style=style))
     parts: list = [head]
     fmt = load_spec().get(m.get("format") or "")
     if fmt:
@@ -45,14 +47,14 @@ def document(view: DocumentView, keys: bool = False) -> Group:
         for col in ("check", "scope", "expected", "actual"):
             t.add_column(col)
         for c in view.failed_checks:
-            t.add_row(c[0], c[1], f"{c[2]:g}", f"{c[3]:g}")
+            t.add_row(Text(sanitize(c[0])), Text(sanitize(c[1])), f"{c[2]:g}", f"{c[3]:g}")
         parts.append(t)
     if view.flags:
         t = Table(title="to review", title_justify="left")
         for col in ("flag", "scope", "detail"):
             t.add_column(col)
         for f in view.flags:  # report text inside: Text, so rich reads no markup in it
-            t.add_row(*[Text("" if x is None else str(x)) for x in f])
+            t.add_row(*[Text("" if x is None else sanitize(str(x))) for x in f])
         parts.append(t)
     return Group(*parts)
 
@@ -150,12 +152,13 @@ def _annex(view: DocumentView) -> Table:
     t.add_column("指标", overflow="fold", ratio=3)
     t.add_column("单位")
     for c in cols:
-        t.add_column(Text(MEASURES.get(c, c)), justify="right", no_wrap=True)
+        t.add_column(Text(sanitize(MEASURES.get(c, c))), justify="right", no_wrap=True)
     for depth, name, unit, path in rows:
         if path is None:
-            t.add_row(Text("  " * depth + name, style="bold"), "", *[""] * len(cols))
+            t.add_row(Text("  " * depth + sanitize(name), style="bold"), "", *[""] * len(cols))
         else:
-            t.add_row(Text("  " * depth + name), Text(unit or ""), *[_cell(view, ANNEX, path, c) for c in cols])
+            t.add_row(Text("  " * depth + sanitize(name)), Text(sanitize(unit or "")),
+                      *[_cell(view, ANNEX, path, c) for c in cols])
     return t
 
 

@@ -28,7 +28,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -38,19 +37,19 @@ from starlette.staticfiles import StaticFiles
 
 from extract.checks import identities
 from extract.templates import TABLE_TITLES, load_spec
+from warehouse.paths import os_path
 from warehouse.query import DatabaseUnavailable, DocumentView, find_document, list_documents, open_read_only
 
 from .verify import suggestions
+from .web import STATION_CSP, environment
 
 UNSURE = 0.75          # below this confidence a value is doubtful (extract.readings' review line)
 PDF_SCALE = 2.0        # born-digital pages are rendered at 144 dpi: digits legible at 1×
 SNIPPET_MARGIN = 6     # points or pixels around a cell's box in its snippet
 MAX_RENDER_PX = 6000   # a page rendered larger than this on a side is refused (hostile sizes)
 
-_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-
-_ENV = Environment(loader=PackageLoader("pipeline", "station/templates"), autoescape=select_autoescape(["html"]))
+_CSP = STATION_CSP
+_ENV = environment("station/templates", strict=False)  # autoescaping, shared with the static site
 
 
 class NotLoopback(ValueError):
@@ -150,7 +149,7 @@ def _page_image(db: str, view: DocumentView, page: int) -> tuple[bytes, float] |
     if page in view.images:
         w, h, scale, jpeg = view.images[page]
         return jpeg, scale
-    path = Path(view.meta.get("source_path") or "")
+    path = Path(os_path(view.meta.get("source_path") or ""))  # the stored name back to the file's
     if path.suffix.lower() != ".pdf" or not path.is_file():
         return None
     import pypdfium2 as pdfium

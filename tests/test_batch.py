@@ -307,3 +307,169 @@ def test_workers_that_cannot_start_fail_the_files_instead_of_spinning():
     out = [p.error for _, p in filter(None, ex.run([FileJob("/x/a.txt", None), FileJob("/x/b.txt", None)]))]
     assert time.monotonic() - t0 < 60
     assert len(out) == 2 and all(e.startswith("no worker could start (3 died while loading") for e in out), out
+
+
+# ------------------------------------------------------------- the write
+
+class _Counting:
+    """A connection that counts the statements sent through it."""
+
+    def __init__(self, con):
+        self.con, self.statements = con, 0
+
+    def execute(self, *a, **k):
+        self.statements += 1
+        return self.con.execute(*a, **k)
+
+    def executemany(self, sql, rows):
+        self.statements += len(rows)  # one INSERT a row
+        return self.con.executemany(sql, rows)
+
+    def __getattr__(self, name):
+        return getattr(self.con, name)
+
+
+def test_a_large_dump_is_written_in_bulk(tmp_path):
+    """A 3 MB text dump made now (tens of thousands of paragraphs, mentions and
+    flags): the document's rows go in with a few statements, not one a row, all
+    of them, in one transaction; and the batch loads it within its time limit."""
+    from fixtures.big import write_big_dump
+    from pipeline.ingest import process, sha256_file, write_processed
+    from warehouse.schema import connect
+
+    dump = tmp_path / "inbox" / "big.txt"
+    dump.parent.mkdir()
+    write_big_dump(dump, 3)
+    p = process(FileJob(str(dump), sha256_file(str(dump))))
+    x = p.extraction
+    n_rows = len(x.cells) + len(x.checks) + len(x.mentions) + len(x.pages) + len(x.paragraphs) + len(x.flags)
+    assert n_rows > 15_000
+    con = _Counting(connect(str(tmp_path / "w.duckdb")))
+    res = write_processed(con, 1, p)
+    assert res.outcome == "loaded"
+    assert con.statements < 60  # before: one INSERT a row, n_rows of them
+    counts = con.execute("SELECT (SELECT count(*) FROM paragraphs), (SELECT count(*) FROM mentions), "
+                         "(SELECT count(*) FROM flags), (SELECT count(*) FROM cells)").fetchone()
+    assert counts == (len(x.paragraphs), len(x.mentions), len(x.flags), len(x.cells))
+    con.con.close()
+
+    summary = batch(dump.parent, str(tmp_path / "b.duckdb"), workers=1, timeout=120)
+    assert [(r.outcome, r.status) for r in summary.results] == [("loaded", x.status)]
+
+
+def test_the_time_limit_covers_the_write(tmp_path, monkeypatch):
+    """A write still going when the file's limit runs out (reading time
+    included) is interrupted and rolled back: the file is a one-line failure,
+    nothing of it half there, and the database goes on taking the next file."""
+    import warehouse.load as wl
+    from pipeline.ingest import process, sha256_file, write_processed
+    from warehouse.schema import connect
+
+    src = tmp_path / "r.txt"
+    shutil.copy(SAMPLES / "2024_dongwu_town.txt", src)
+    p = process(FileJob(str(src), sha256_file(str(src))))
+    p.seconds = 9.5  # the reading took 9.5 s of a 10 s limit
+    real = wl.write_region
+
+    def endless(con, doc_id, res):  # a write that would never end on its own
+        con.execute("SELECT count(*) FROM range(1000000000000)").fetchone()
+
+    monkeypatch.setattr(wl, "write_region", endless)
+    con = connect(str(tmp_path / "t.duckdb"))
+    t0 = time.monotonic()
+    res = write_processed(con, 1, p, limit=10)
+    assert time.monotonic() - t0 < 30
+    assert (res.outcome, res.stage, res.error) == ("failed", "load",
+                                                   "timed out after 10 s (while writing to the database)")
+    assert con.execute("SELECT status FROM documents").fetchall() == [("failed",)]
+    assert con.execute("SELECT count(*) FROM cells").fetchone() == (0,)
+    assert con.execute("SELECT stage, error FROM failures").fetchall() == [("load", res.error)]
+    monkeypatch.setattr(wl, "write_region", real)
+    p.seconds = 0.0
+    assert write_processed(con, 1, p, limit=10).outcome == "loaded"  # the connection still works
+    con.close()
+
+
+# ------------------------------------------------------------ names and kinds
+
+GBK_NAME = "报告".encode("gbk") + b".txt"        # a Chinese name copied from Windows: not UTF-8
+ESC_NAME = b"\x1b[31mred\x1b]0;owned\x07.txt"    # colours and a window title, if printed raw
+
+
+def _strange_inbox(d: Path) -> Path:
+    inbox = d / "inbox"
+    inbox.mkdir()
+    shutil.copy(SAMPLES / "2023_lixia_typo.txt", os.fsdecode(bytes(inbox) + b"/" + GBK_NAME))
+    shutil.copy(SAMPLES / "2024_dongwu_town.txt", os.fsdecode(bytes(inbox) + b"/" + ESC_NAME))
+    shutil.copy(SAMPLES / "2019_xihu_gov2019.txt", inbox / "good.txt")
+    os.mkfifo(inbox / "pipe.txt")  # nobody writes to it: reading it would wait for ever
+    (inbox / "gone.pdf").symlink_to(inbox / "nowhere.pdf")
+    locked = inbox / "locked"
+    locked.mkdir()
+    shutil.copy(SAMPLES / "2021_yulin_street_dashes.txt", locked / "inside.txt")
+    locked.chmod(0)
+    return inbox
+
+
+def _failures(db: Path) -> dict:
+    return {Path(p).name: e for p, _, e in rows(db, "SELECT source_path, stage, error FROM failures")}
+
+
+def test_any_file_name_and_only_regular_files(tmp_path):
+    """A GBK-encoded name, a name with escape sequences, a FIFO, a broken link and
+    a folder nobody may read, in one inbox: the names load (stored with the bytes
+    that are not UTF-8 escaped, printed sanitised), the rest is named with its
+    reason and recorded, and the run goes on to its end — twice."""
+    inbox = _strange_inbox(tmp_path)
+    db = tmp_path / "n.duckdb"
+    for run in (1, 2):
+        p = subprocess.run([*_unprivileged(), *CMD, "batch", str(inbox), "--db", str(db), "--workers", "2"],
+                           capture_output=True, env=ENV, cwd=ROOT, timeout=300)
+        out = p.stdout.decode("utf-8")  # valid UTF-8: no raw byte of a name
+        assert p.returncode == 1, out + p.stderr.decode("utf-8", "replace")
+        assert "\x1b" not in out and "\x07" not in out
+        if run == 1:  # the second run names only what failed (the rest is unchanged)
+            assert "\\x1b[31mred\\x1b]0;owned\\x07.txt" in out       # the name shown, escaped
+            assert "/\ufffd\ufffd\ufffd\ufffd.txt" in out                 # GBK bytes shown as U+FFFD
+        assert "pipe.txt: not a regular file" in out
+        assert rows(db, f"SELECT count(*) FROM runs WHERE run_id = {run} AND finished_at IS NOT NULL") == [(1,)]
+    stored = dict(rows(db, "SELECT regexp_extract(source_path, '[^/]+$'), status FROM documents"))
+    assert stored == {"\\xb1\\xa8\\xb8\\xe6.txt": "needs_review", "\x1b[31mred\x1b]0;owned\x07.txt": "ok",
+                      "good.txt": "ok"}
+    fails = _failures(db)
+    assert fails["pipe.txt"] == "not a regular file but a pipe (FIFO): only regular files are read"
+    assert fails["gone.pdf"].startswith("broken symbolic link (to ")
+    assert fails["locked"].startswith("folder cannot be read (Permission denied)")
+    assert rows(db, "SELECT files_seen, files_loaded, files_failed FROM runs WHERE run_id = 1") == [(6, 3, 3)]
+    # the stored form leads back to the file
+    from warehouse.paths import os_path
+    (path,) = rows(db, "SELECT source_path FROM documents WHERE source_path LIKE '%xb1%'")[0]
+    assert os.fsencode(os_path(path)) == bytes(inbox) + b"/" + GBK_NAME
+
+
+def test_ingest_refuses_pipes_and_devices_named_on_the_command_line(tmp_path):
+    """``reportdb ingest <(cat report.txt)``, a FIFO and /dev/zero: each refused at
+    once with its reason (nothing hangs, nothing read 'empty'); a name that is not
+    UTF-8, given on the command line, loads."""
+    gbk = os.fsdecode(bytes(tmp_path) + b"/" + GBK_NAME)
+    shutil.copy(SAMPLES / "2023_lixia_typo.txt", gbk)
+    os.mkfifo(tmp_path / "fifo.txt")
+    r, w = os.pipe()
+    os.write(w, (SAMPLES / "2024_dongwu_town.txt").read_bytes()[:60000])
+    os.close(w)
+    try:
+        p = subprocess.run([*CMD, "ingest", gbk, str(tmp_path / "fifo.txt"), "/dev/zero", f"/dev/fd/{r}",
+                            "--db", str(tmp_path / "i.duckdb")], capture_output=True, env=ENV, cwd=ROOT,
+                           timeout=120, pass_fds=(r,))
+    finally:
+        os.close(r)
+    out = p.stdout.decode("utf-8")
+    assert p.returncode == 1, out + p.stderr.decode("utf-8", "replace")
+    lines = [ln for ln in out.splitlines() if ln.startswith("failed")]
+    assert len(lines) == 3 and all(ln.endswith("(stage read)") for ln in lines)
+    assert any("fifo.txt: not a regular file but a pipe (FIFO)" in ln for ln in lines)
+    assert any("/dev/zero: not a regular file but a character device" in ln for ln in lines)
+    assert any(f"/dev/fd/{r}: not a regular file but a pipe (FIFO)" in ln for ln in lines)
+    assert "empty file" not in out
+    assert rows(tmp_path / "i.duckdb", "SELECT source_path, status FROM documents") == [
+        (str(tmp_path) + "/\\xb1\\xa8\\xb8\\xe6.txt", "needs_review")]

@@ -15,6 +15,7 @@ import base64
 import filecmp
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -216,6 +217,58 @@ def test_bad_inputs_fail_one_line_each_and_the_rest_loads(tmp_path):
     assert got["empty.html"] == ("failed", "read", "web page with no article text")
     assert got["news.html"][:2] == ("failed", "extract") and "not a report" in got["news.html"][2]
     assert all("\n" not in (r.error or "") for r in summary.results)
+
+
+def _docx_with(extra: dict[str, bytes]) -> bytes:
+    """The gov2019 .docx with more parts written into it (deflated)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(GOV2019_DOCX) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info))
+        for name, data in extra.items():
+            dst.writestr(name, data)
+    return out.getvalue()
+
+
+def _lie_about_size(data: bytes, name: str, size: int) -> bytes:
+    """Rewrite the uncompressed size both headers of ``name`` declare."""
+    b = bytearray(data)
+    raw = name.encode()
+    for sig, field in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = 0
+        while (at := b.find(sig, at)) >= 0:
+            name_at = at + (30 if sig == b"PK\x03\x04" else 46)
+            if b[name_at:name_at + len(raw)] == raw:
+                b[at + field:at + field + 4] = size.to_bytes(4, "little")
+            at += 4
+    return bytes(b)
+
+
+def test_a_word_zip_bomb_is_refused_before_it_is_unpacked(tmp_path):
+    from ocr.docx import DOCX_MAX_PART, DOCX_MAX_UNPACKED, check_unpacked_size
+
+    zeros = bytes(1 << 20)
+    bomb = _docx_with({"word/media/pad.bin": zeros * ((DOCX_MAX_UNPACKED >> 20) + 44)})
+    assert len(bomb) < 1 << 20  # 300 MiB in well under one MiB of zip
+    (tmp_path / "bomb.docx").write_bytes(bomb)
+    # a part that says 1 kB and unpacks to more than a part may be: counted as it inflates
+    liar = _lie_about_size(_docx_with({"word/pad.xml": zeros * ((DOCX_MAX_PART >> 20) + 8)}), "word/pad.xml", 1000)
+    (tmp_path / "liar.docx").write_bytes(liar)
+    # a small lie (the part is larger than declared, within the caps): a broken document
+    small = _lie_about_size(_docx_with({"word/pad.xml": zeros}), "word/pad.xml", 1000)
+    (tmp_path / "small_liar.docx").write_bytes(small)
+    shutil.copy(GOV2019_DOCX, tmp_path / "good.docx")
+    assert check_unpacked_size(GOV2019_DOCX.read_bytes()) > 0
+    summary = ingest([tmp_path], str(tmp_path / "z.duckdb"))
+    got = {Path(r.path).name: (r.outcome, r.stage, r.error) for r in summary.results}
+    assert got["good.docx"][0] == "loaded"
+    assert got["bomb.docx"][:2] == ("failed", "read")
+    assert re.fullmatch(r"Word document too large when unpacked \(30\d MiB > 256 MiB\)", got["bomb.docx"][2])
+    assert got["liar.docx"][:2] == ("failed", "read")
+    assert got["liar.docx"][2] == ("Word document too large when unpacked (word/pad.xml inflates past 64 MiB "
+                                   "although the zip says 0.0 MiB)")
+    assert got["small_liar.docx"] == ("failed", "read", "broken Word document (.docx): word/pad.xml is larger "
+                                                        "than its zip entry says")
 
 
 # -------------------------------------------------------------- encodings

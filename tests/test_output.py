@@ -36,3 +36,16 @@ def test_terminal_text_is_sanitised():
     assert sanitize("成都\x1b[2J\x07市\tA\nB") == "成都\\x1b[2J\\x07市 A B"
     assert plain_columns(["名称", "n"], [["成都市", "1"], ["a", "22"]]).splitlines() == [
         "名称    n", "成都市  1", "a       22"]
+
+
+def test_file_names_for_the_terminal_and_the_database():
+    import os
+
+    from pipeline.output import shown_name
+    from warehouse.paths import os_path, stored_path
+
+    gbk = os.fsdecode("报告".encode("gbk") + b".txt")     # as os.listdir hands it: lone surrogates
+    assert stored_path(gbk) == "\\xb1\\xa8\\xb8\\xe6.txt" and os_path(stored_path(gbk)) == gbk
+    assert stored_path("报告.txt") == "报告.txt" == os_path("报告.txt")
+    assert shown_name(gbk) == "\ufffd" * 4 + ".txt"
+    assert shown_name("\x1b[2J\x1b]0;x\x07a\u202eb.txt") == "\\x1b[2J\\x1b]0;x\\x07a\\u202eb.txt"

@@ -338,3 +338,32 @@ def test_a_lone_digit_the_strip_dropped_is_read_on_its_own():
     page = ocr_page(PageJob(PageRef(str(path), 0, "image"), 1)).page
     cell = next(c for c in page.grids[1].cells if (c.row, c.col) == (3, 9))
     assert cell.text == "7" and cell.confidence < 0.75
+
+
+def test_a_16_bit_page_reads_as_its_8_bit_original(tmp_path):
+    """A 16-bit greyscale PNG (scanners write them) is scaled to 8 bits, not
+    clipped: Pillow's own conversion turns every level above 255 white, so a
+    scan whose ink is grey (here the degraded 200 dpi page, ink at 50..) lost
+    every cell. Made now from a committed page."""
+    import numpy as np
+    from PIL import Image
+
+    from ocr.images import open_image, scale_to_8bit
+    from ocr.read import OcrOptions, read_source
+
+    grey = np.array(Image.open(SCANS / "2021_yulin_street_dashes_scan-002.jpg").convert("L"))
+    Image.fromarray(grey).save(tmp_path / "page8.png")
+    Image.fromarray(grey.astype(np.uint16) * 257).save(tmp_path / "page16.png")
+    assert Image.open(tmp_path / "page16.png").mode.startswith("I;16")
+    assert (open_image(str(tmp_path / "page16.png"))[0] == grey).all()
+    # 12-bit levels, float levels 0..1: the range in use is the full scale
+    assert np.abs(scale_to_8bit(grey.astype(np.uint16) * 16).astype(int) - grey).max() <= 1
+    assert np.abs(scale_to_8bit(grey.astype(np.float32) / 255).astype(int) - grey).max() == 0
+
+    def cells(name: str) -> list:
+        src = read_source(tmp_path / name, ocr=OcrOptions())
+        return [(c.row, c.col, c.text) for pg in src.pages for g in pg.grids for c in g.cells]
+
+    eight = cells("page8.png")
+    assert len([c for c in eight if c[2].strip()]) > 100
+    assert cells("page16.png") == eight

@@ -14,6 +14,8 @@ from datetime import datetime, timezone
 
 import duckdb
 
+from .paths import stored_path
+
 
 class CorrectionError(Exception):
     """A correction that cannot be recorded (one line, naming the reason)."""
@@ -38,6 +40,7 @@ class Correction:
 def document(con: duckdb.DuckDBPyConnection, doc: str) -> tuple[str, str, str | None]:
     """(doc_id, sha256, format) of the document ``doc`` names: its id, a unique id
     prefix, or its source path."""
+    doc = stored_path(doc)  # a path as the file system gave it: as it was stored
     rows = con.execute("SELECT doc_id, sha256, format FROM documents WHERE doc_id LIKE ? || '%' "
                        "OR source_path = ?", [doc, doc]).fetchall()
     if not rows:

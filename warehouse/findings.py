@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import duckdb
 
+from .paths import stored_path
+
 # one document per report: the same report ingested twice (a PDF and its text dump)
 # counts once; ok preferred, then more cells, then the lowest doc_id (deterministic)
 _REPORTS = """
@@ -285,6 +287,7 @@ def audit(db: str, ref: str | None = None) -> list[dict]:
     try:
         where, params = "", []
         if ref is not None:
+            ref = stored_path(ref)  # a path as the file system gave it: as it was stored
             ids = [r[0] for r in con.execute(
                 "SELECT doc_id FROM documents WHERE doc_id = ? OR source_path = ? "
                 "UNION SELECT doc_id FROM documents WHERE starts_with(doc_id, ?) "

@@ -18,6 +18,7 @@ from typing import Callable
 
 import duckdb
 
+from .paths import stored_path
 from .schema import connect
 
 
@@ -187,6 +188,7 @@ def list_documents(db: str) -> list[dict]:
 
 
 def _document(con, ref: str, images: bool) -> DocumentView | None:
+    ref = stored_path(ref)  # a path as the file system gave it: as it was stored
     cur = con.execute("SELECT * FROM documents WHERE doc_id = ? OR source_path = ? "
                       "OR doc_id LIKE ? || '%' ORDER BY doc_id", [ref, ref, ref])
     cols = [d[0] for d in cur.description]

@@ -27,7 +27,7 @@
   var current = null;
   var zoom = 1;
 
-  function box(row) { return document.querySelector('.box[data-cell="' + row.id + '"]'); }
+  function box(row) { return document.querySelector('.box[data-cell="' + CSS.escape(row.id) + '"]'); }
 
   function select(row) {
     if (current) {

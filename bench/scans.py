@@ -51,32 +51,50 @@ from .score import cer, reference_text  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTAINER_FOR = {"clean": "pdf", "skew": "png-set", "noise": "jpg-set", "blur": "tiff", "jpeg": "jpg-set",
-                 "illum": "png-set", "scan": "jpg-set", "seal": "png-set", "rotated": "tiff-g4"}
+                 "illum": "png-set", "scan": "jpg-set", "seal": "png-set", "rotated": "tiff-g4",
+                 "gray150": "png-set", "yellow200": "jpg-set", "phone": "jpg-set"}
+PATHS = ("reportlab", "office")
 
 
-def make_inputs(out: Path, docs: int, kinds: list[str], seed: int) -> list[dict]:
+def _sources(out: Path, docs: int, seed: int, path: str) -> list[tuple[str, Path, object]]:
+    """(name, born-digital PDF, report) for ``docs`` reports made by ``path``: our own
+    reportlab typesetter, or the official template in Word exported by LibreOffice."""
     rng = random.Random(seed)
-    items = []
+    made = []
+    if path == "office":
+        from fixtures import office
+        for pdf, _ in office.write([seed + i for i in range(docs)], out / "src", prefix="o"):
+            made.append((pdf.stem, pdf, office.report_for(int(pdf.stem.split("_")[1]))))
+        return made
     for i in range(docs):
         year = rng.randint(2019, 2025)
         r = make_report(seed + i, year=year, body=rng.choice(BODIES), typo=(i % 3 == 2),
                         dashes=rng.random() < 0.3, busy=True)
         name = f"d{i:02d}_{year}"
         generate.write(r, out / "src", name, kinds=("pdf",))
-        pdf = out / "src" / f"{name}.pdf"
-        for kind in kinds:
-            stem = f"{name}_{kind}"
-            files, spec = scan.scan(pdf, out / "scans", stem, kind, CONTAINER_FOR[kind], r.seed, r.body.agency)
-            pages = scan.degrade(scan.render_pages(pdf, spec.dpi), spec, pdf, r.body.agency)
-            page_files = []
-            for k, img in enumerate(pages, 1):  # the same pixels as PNG, for the floor and the peer
-                p = out / "pages" / f"{stem}_{k}.png"
-                p.parent.mkdir(parents=True, exist_ok=True)
-                cv2.imwrite(str(p), img)
-                page_files.append(str(p))
-            items.append({"name": stem, "kind": kind, "files": [str(f) for f in files], "pdf": str(pdf),
-                          "truth": str(out / "src" / f"{name}.truth.json"), "pages": page_files,
-                          "rotations": list(spec.rotations)})
+        made.append((name, out / "src" / f"{name}.pdf", r))
+    return made
+
+
+def make_inputs(out: Path, docs: int, kinds: list[str], seed: int, paths: tuple[str, ...] = ("reportlab",)
+                ) -> list[dict]:
+    items = []
+    for path in paths:
+        for name, pdf, r in _sources(out, docs, seed, path):
+            for kind in kinds:
+                stem = f"{name}_{kind}"
+                files, spec = scan.scan(pdf, out / "scans", stem, kind, CONTAINER_FOR[kind], r.seed, r.body.agency)
+                pages = scan.degrade(scan.render_pages(pdf, spec.dpi), spec, pdf, r.body.agency)
+                page_files = []
+                for k, img in enumerate(pages, 1):  # the same pixels as PNG, for the floor and the peer
+                    p = out / "pages" / f"{stem}_{k}.png"
+                    p.parent.mkdir(parents=True, exist_ok=True)
+                    cv2.imwrite(str(p), img)
+                    page_files.append(str(p))
+                items.append({"name": stem, "kind": f"{path}/{kind}" if len(paths) > 1 else kind,
+                              "files": [str(f) for f in files], "pdf": str(pdf),
+                              "truth": str(out / "src" / f"{name}.truth.json"), "pages": page_files,
+                              "rotations": list(spec.rotations)})
     return items
 
 
@@ -175,7 +193,11 @@ def run_peer(items: list[dict], out: Path) -> dict[str, dict]:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.scans", description=__doc__.split("\n")[0])
     ap.add_argument("--docs", type=int, default=3)
-    ap.add_argument("--kinds", default=",".join(scan.KINDS))
+    ap.add_argument("--kinds", default=",".join(scan.KINDS),
+                    help=f"any of {','.join(scan.ALL_KINDS)}")
+    ap.add_argument("--paths", default="reportlab",
+                    help="how the born-digital reports are made: reportlab, office (Word template "
+                         "exported by LibreOffice), or both: reportlab,office")
     ap.add_argument("--engine", default="tesseract")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=7000)
@@ -186,7 +208,7 @@ def main(argv: list[str] | None = None) -> None:
     kinds = args.kinds.split(",")
     args.out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    items = make_inputs(args.out, args.docs, kinds, args.seed)
+    items = make_inputs(args.out, args.docs, kinds, args.seed, tuple(args.paths.split(",")))
     print(f"generated {len(items)} scanned documents in {time.perf_counter() - t0:.0f} s", flush=True)
     t0 = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
@@ -231,6 +253,8 @@ def _row(kind, rs, errs, by_name, floor, peer) -> str:
     silent = sum(r["silent"] for r in rs)
     status_ok = sum(1 for r in rs if r["status"] == r["truth_status"] or
                     (r["truth_status"] == "ok" and r["status"] == "needs_review" and r["wrong"]))
+    needless = sum(1 for r in rs if r["truth_status"] == "ok" and r["status"] == "needs_review"
+                   and not r["wrong"])
     d = sum(r["cer"][0] for r in rs), sum(r["cer"][1] for r in rs)
     dl = sum(r["cer_lenient"][0] for r in rs), sum(r["cer_lenient"][1] for r in rs)
     secs, raw, table_secs, table_raw = _seconds(rs, by_name, floor)
@@ -253,6 +277,7 @@ def _row(kind, rs, errs, by_name, floor, peer) -> str:
     nan = float("nan")
     return (f"| {kind} | {len(rs)}{f' (+{len(errs)} failed)' if errs else ''} | "
             f"{100 * (cells - wrong) / max(1, cells):.2f} % | {wrong} | {silent} | {status_ok}/{len(rs)} | "
+            f"{needless} | "
             f"{100 * d[0] / max(1, d[1]):.2f} / {100 * dl[0] / max(1, dl[1]):.2f} % | "
             f"{secs:.2f} | {raw or nan:.2f} | {table_secs:.2f} / {table_raw:.2f} | "
             + (f"{100 * peer_right / max(1, peer_total):.1f} % | " if peer else "— | ")
@@ -265,10 +290,11 @@ def summarise(items, results, floor, peer, wall, floor_wall, args) -> str:
              f"{sum(r.get('pages', 0) for r in results)} pages; {args.workers} workers; "
              f"reportdb wall {wall:.0f} s" + (f", raw tesseract wall {floor_wall:.0f} s" if floor_wall else ""),
              "",
-             "| kind | docs | cells exact | wrong | silent errors | status right | CER strict / lenient "
+             "| kind | docs | cells exact | wrong | silent errors | status right | needless flags "
+             "| CER strict / lenient "
              "| s/page reportdb | s/page raw tesseract | table pages: reportdb / raw | img2table cells "
              "| reportdb cells (same pages) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     kinds = list(dict.fromkeys(it["kind"] for it in items))
     for kind in kinds:
         rs = [r for r in results if r.get("kind") == kind]

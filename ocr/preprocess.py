@@ -30,6 +30,71 @@ class Prepared:
     steps: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+A4_RATIO = 297 / 210
+A4_SHORT_IN = 210 / 25.4
+
+
+def find_page(img: np.ndarray) -> np.ndarray | None:
+    """The four corners of a sheet of paper photographed on a darker ground
+    (top-left, top-right, bottom-right, bottom-left, in pixels), or None when the
+    image is the page itself (a scan: the paper reaches the image's edges).
+
+    The paper is the largest light region (Otsu on a small blurred copy); it counts as
+    a photographed sheet only when it stays clear of every edge of the image, covers a
+    fair share of it, and its outline simplifies to four corners of a convex shape."""
+    gray = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    h, w = gray.shape
+    f = 800 / max(h, w)
+    small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else gray.copy()
+    f = min(f, 1.0)
+    small = cv2.GaussianBlur(small, (5, 5), 0)
+    _, light = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    light = cv2.morphologyEx(light, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))  # text is not a hole
+    contours, _ = cv2.findContours(light, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    c = max(contours, key=cv2.contourArea)
+    sh, sw = small.shape
+    x, y, cw, ch = cv2.boundingRect(c)
+    margin = 0.01 * max(sh, sw)
+    if x <= margin or y <= margin or x + cw >= sw - margin or y + ch >= sh - margin:
+        return None  # the paper runs off the image: a scan, or a photo cropped to the page
+    if cv2.contourArea(c) < 0.25 * sh * sw:
+        return None
+    hull = cv2.convexHull(c)
+    quad = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True)
+    if len(quad) != 4:
+        return None
+    pts = quad.reshape(4, 2).astype(np.float32) / f
+    s_, d_ = pts.sum(axis=1), np.diff(pts, axis=1).ravel()
+    ordered = np.array([pts[np.argmin(s_)], pts[np.argmin(d_)], pts[np.argmax(s_)], pts[np.argmax(d_)]],
+                       np.float32)
+    return ordered if len({tuple(p) for p in ordered.tolist()}) == 4 else None
+
+
+def unwarp(img: np.ndarray, corners: np.ndarray, dpi: int) -> np.ndarray:
+    """The sheet inside ``corners`` warped flat to an A4 page at ``dpi`` (portrait or
+    landscape as the sheet lies)."""
+    top = np.linalg.norm(corners[1] - corners[0])
+    left = np.linalg.norm(corners[3] - corners[0])
+    portrait = left >= top
+    short = int(round(A4_SHORT_IN * dpi))
+    long_ = int(round(short * A4_RATIO))
+    w, h = (short, long_) if portrait else (long_, short)
+    dst = np.float32([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]])
+    m = cv2.getPerspectiveTransform(corners.astype(np.float32), dst)
+    fill = 255 if img.ndim == 2 else (255, 255, 255)
+    return cv2.warpPerspective(img, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT,
+                               borderValue=fill)
+
+
+def sheet_dpi(corners: np.ndarray) -> float:
+    """The resolution the photo gives the sheet, taken as A4 (its shorter side)."""
+    sides = [np.linalg.norm(corners[(i + 1) % 4] - corners[i]) for i in range(4)]
+    short = min((sides[0] + sides[2]) / 2, (sides[1] + sides[3]) / 2)
+    return float(short / A4_SHORT_IN)
+
+
 def suppress_red(img: np.ndarray) -> tuple[np.ndarray, int]:
     """Greyscale of a colour page with red ink (seals, red headers) made paper-
     coloured: in the red channel red ink is as light as the paper, while black

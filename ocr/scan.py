@@ -29,6 +29,7 @@ from .images import PageRef, load
 from .model import Grid, GridCell, Line, Page
 
 LOW_TEXT_CONFIDENCE = 0.55   # below this mean word confidence a page may be turned
+PHOTO_DPI = 300              # a photographed sheet is flattened to an A4 page at this resolution
 OSD_MIN_CONFIDENCE = 1.5
 
 
@@ -165,8 +166,15 @@ def ocr_page(job: PageJob) -> PageResult:
     t = time.perf_counter()
     eng = engine(job.engine)
     img, dpi = load(job.ref)
-    t = _timed(timings, "load", t)
     notes: list[str] = []
+    corners = preprocess.find_page(img)
+    if corners is not None:  # a photographed sheet: flattened to an A4 page first
+        at = preprocess.sheet_dpi(corners)
+        dpi = PHOTO_DPI
+        img = preprocess.unwarp(img, corners, dpi)
+        notes.append("perspective: page corners " + " ".join(f"({x:.0f},{y:.0f})" for x, y in corners)
+                     + f" flattened to A4 at {dpi} dpi (the photo gave the sheet about {at:.0f} dpi)")
+    t = _timed(timings, "load", t)
     turned = 0
     while True:
         prep = preprocess.prepare(img, dpi)

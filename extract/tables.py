@@ -342,6 +342,30 @@ def _map_matrix(spec: TableSpec, rows: list[TableRow], col: _Collector) -> None:
     leaves_by_grid[rows[0].grid if rows else None] = leaves
     width = max((len(r.cells) for r in header), default=0)
     group: str | None = None
+    placed: list[str | None] = []   # the row keys in printed order; None where a row waits
+    waiting: list[tuple] = []       # rows with values whose label matched no row
+
+    def put(r: TableRow, row_lab: Label | None, start: int, leaves: list[Leaf], positional: bool) -> None:
+        if spec.key == "appeals" and row_lab is not None:
+            targets = [lf for lf in canonical_leaves(spec) if lf.row_key == row_lab.key]
+            sub_positional = False
+        else:
+            targets = leaves
+            sub_positional = positional
+        if sub_positional:
+            slots = [lf.column for lf in targets]
+        else:
+            slots = ordered_values(r.cells, start, len(targets))
+            if slots is None:
+                n = sum(1 for t in r.cells[start:] if t.strip())
+                col.flag("ambiguous_row", row_lab.key if row_lab else "values",
+                         f"{n} values printed for {len(targets)} columns: " + " | ".join(r.cells[start:]))
+                return
+        for lf, i in zip(targets, slots):
+            row_key = lf.row_key or (row_lab.key if row_lab else None)
+            if row_key is not None:
+                col.add(row_key, lf.col_key, r, i, lf.header)
+
     for r in rows[first:]:
         labels = _labels_of(r)
         if not has_values(r):
@@ -358,43 +382,60 @@ def _map_matrix(spec: TableSpec, rows: list[TableRow], col: _Collector) -> None:
             labels = [(i, t) for i, t in labels if i < first_value]
         for _, text in labels[:-1]:
             group = _group_of(spec, text, group)
+        start = labels[-1][0] + 1 if labels else 0
         row_lab: Label | None = None
         if labels:
             text = labels[-1][1]
             row_lab = best_match(text, spec.rows, group)
             if row_lab is None:
                 if _group_of(spec, text, None) is not None:
-                    col.flag("values_on_group_label", core(text),
-                             f"values printed on the group label {text!r}")
+                    why = ("values_on_group_label", core(text), f"values printed on the group label {text!r}")
                 else:
-                    col.flag("unrecognised_row", core(text) or text,
-                             f"row label {text!r} matches no row of {spec.key}")
+                    why = ("unrecognised_row", core(text) or text,
+                           f"row label {text!r} matches no row of {spec.key}")
+                waiting.append((len(placed), r, text, start, leaves, positional, why))
+                placed.append(None)
                 continue
-        start = labels[-1][0] + 1 if labels else 0
-        if spec.key == "appeals" and row_lab is not None:
-            targets = [lf for lf in canonical_leaves(spec) if lf.row_key == row_lab.key]
-            sub_positional = False
-        else:
-            targets = leaves
-            sub_positional = positional
-        if spec.key == "requests" and row_lab is None:
-            col.flag("unrecognised_row", "unlabelled", f"values without a row label: {r.cells}")
+        elif spec.key == "requests":
+            waiting.append((len(placed), r, "", start, leaves, positional,
+                            ("unrecognised_row", "unlabelled", f"values without a row label: {r.cells}")))
+            placed.append(None)
             continue
-        if sub_positional:
-            slots = [lf.column for lf in targets]
-        else:
-            slots = ordered_values(r.cells, start, len(targets))
-            if slots is None:
-                n = sum(1 for t in r.cells[start:] if t.strip())
-                col.flag("ambiguous_row", row_lab.key if row_lab else "values",
-                         f"{n} values printed for {len(targets)} columns: "
-                         + " | ".join(r.cells[start:]))
-                continue
-        for lf, i in zip(targets, slots):
-            row_key = lf.row_key or (row_lab.key if row_lab else None)
-            if row_key is None:
-                continue
-            col.add(row_key, lf.col_key, r, i, lf.header)
+        put(r, row_lab, start, leaves, positional)
+        if row_lab is not None:
+            placed.append(row_lab.key)
+    for pos, r, text, start, leaves, positional, why in waiting:
+        lab = _by_order(spec, placed, pos, text, {k for k, _ in col.seen})
+        if lab is None:
+            col.flag(*why)
+            continue
+        col.flag("row_by_order", lab.key, f"row label read as {text!r}; the only row of the format that "
+                 f"the rows read around it leave open is {lab.label!r}", "info")
+        put(r, lab, start, leaves, positional)
+        placed[pos] = lab.key
+
+
+def _by_order(spec: TableSpec, placed: list[str | None], pos: int, text: str, filled: set[str]) -> Label | None:
+    """The row a printed row whose label was not read (or misread past matching)
+    must be, from where it stands: the rows of the format between the row read
+    before it and the row read after it, less those already filled, when exactly
+    one is left and its list number (``1.``, ``（二）``) does not contradict what
+    was read. Table 3 only: its rows are a fixed sequence; table 4 has one row."""
+    if spec.key != "requests":
+        return None
+    order = [lab.key for lab in spec.rows]
+    before = next((k for k in reversed(placed[:pos]) if k), None)
+    after = next((k for k in placed[pos + 1:] if k), None)
+    lo = order.index(before) + 1 if before else 0
+    hi = order.index(after) if after else len(order)
+    free = [k for k in order[lo:hi] if k not in filled]
+    if len(free) != 1:
+        return None
+    lab = next(x for x in spec.rows if x.key == free[0])
+    seen, want = enumerator(text), enumerator(lab.label)
+    if seen is not None and want is not None and seen != want:
+        return None
+    return lab
 
 
 def _group_of(spec: TableSpec, text: str, current: str | None) -> str | None:
@@ -409,7 +450,7 @@ def _group_of(spec: TableSpec, text: str, current: str | None) -> str | None:
 
 
 _ARTICLE = re.compile(r"第二十条第?[({《〈]?([一二三四五六七八九十]+)[)}》〉]?项")
-_ARTICLE_UNREAD = re.compile(r"第二?十条第.{1,4}项")  # an article heading whose number OCR lost
+_ARTICLE_UNREAD = re.compile(r"二?十条第?|条第.{0,4}项")  # an article heading whose number OCR lost
 
 
 def _article_of(text: str) -> str | None:
@@ -417,65 +458,105 @@ def _article_of(text: str) -> str | None:
     return f"({m.group(1)})" if m else None
 
 
-def _next_block(spec: TableSpec, block):
-    """The block printed after ``block`` in the official order (the first when None)."""
-    if block is None:
-        return spec.blocks[0] if spec.blocks else None
-    i = spec.blocks.index(block)
-    return spec.blocks[i + 1] if i + 1 < len(spec.blocks) else None
+def _label_area(r: TableRow) -> tuple[int, str]:
+    """(where the values start, the row label) of a table-2 row: the texts before its
+    first value, each merged cell once, joined (a label that a stray line split
+    over two grid columns is one label again)."""
+    first_value = next((i for i, t in enumerate(r.cells) if t.strip() and is_value(t)), len(r.cells))
+    texts: list[str] = []
+    for t in r.cells[:first_value]:
+        t = t.strip()
+        if t and (not texts or texts[-1] != t):
+            texts.append(t)
+    return first_value, "".join(texts)
+
+
+def _distinct(r: TableRow, start: int) -> list[int]:
+    """The indexes of the row's cells from ``start`` on, a merged cell once (grid rows
+    repeat a merged cell's text in every column it spans; its box tells them apart)."""
+    if not r.bboxes:
+        return list(range(start, len(r.cells)))
+    out, last = [], object()
+    for i in range(start, len(r.cells)):
+        key = r.bboxes[i] if r.bboxes[i] is not None else i
+        if key != last:
+            out.append(i)
+        last = key
+    return out
+
+
+def _header_leaves(block, header: TableRow | None) -> list[Leaf]:
+    """The value columns of a block from its column-header row (``信息内容 | 本年制发件数
+    | …``), when every column of the block is found there; else none (the values are
+    then taken in the official order)."""
+    if header is None:
+        return []
+    leaves: list[Leaf] = []
+    for i, text in _labels_of(header):
+        lab = best_match(text, block.cols)
+        if lab is not None and not any(lf.col_key == lab.key for lf in leaves):
+            leaves.append(Leaf(i, None, lab.key, text))
+    return leaves if {lf.col_key for lf in leaves} == {c.key for c in block.cols} else []
 
 
 def _map_blocks(spec: TableSpec, rows: list[TableRow], col: _Collector) -> None:
-    """Table 2: stacked blocks, each a 第二十条 article, a column header, value rows."""
-    block = None
+    """Table 2: stacked blocks, each a 第二十条 article, a column header, value rows.
+
+    The block of a value row is the block its label belongs to (the format's row labels
+    are unique across blocks), so an article heading that OCR garbled or a crawler
+    dropped costs nothing: the heading read says which block follows (checked against
+    the rows), the column header row says where each column stands, and without it the
+    values are taken in the block's official order."""
+    of_row = {lab.key: b for b in spec.blocks for lab in b.rows}
+    block_rows = tuple(lab for b in spec.blocks for lab in b.rows)
+    block = None          # the block the rows now belong to
+    announced = None      # the block the last article heading read named
+    header: TableRow | None = None
     leaves: list[Leaf] = []
     for r in rows:
         labels = _labels_of(r)
         article = next((a for _, t in labels if (a := _article_of(t))), None)
-        if article is None and labels and _ARTICLE_UNREAD.search(re.sub(r"\s+", "", fold(labels[0][1]))):
-            block, leaves = _next_block(spec, block), []
-            if block is not None:
-                col.flag("block_by_order", _article_of(block.article) or "",
-                         f"article heading {labels[0][1]!r} read without its number; taken as "
-                         f"{block.article}, the next in the official order", "info")
-            continue
         if article:
-            block = next((b for b in spec.blocks if _article_of(b.article) == article), None)
-            leaves = []
-            if block is None:
+            announced = next((b for b in spec.blocks if _article_of(b.article) == article), None)
+            if announced is None:
                 col.flag("unrecognised_block", article, f"第二十条第{article}项 is not part of this format")
+            block, header, leaves = announced, None, []
             continue
-        if block is None:
-            if labels or has_values(r):
-                col.flag("unrecognised_row", "outside-block", f"row before any block: {r.cells}")
+        if any(_ARTICLE_UNREAD.search(re.sub(r"\s+", "", fold(t))) for _, t in labels[:2]):
+            announced, block, header, leaves = None, None, None, []  # a heading whose number was lost
             continue
-        if labels and core(labels[0][1]) == "信息内容":
-            leaves = []
-            for i, text in labels[1:]:
-                lab = best_match(text, block.cols)
-                if lab is None:
-                    col.flag("unrecognised_column", core(text), f"column {text!r} matches no column "
-                             f"of 第二十条第{_article_of(block.article)}项")
-                elif not leaves or leaves[-1].col_key != lab.key:
-                    leaves.append(Leaf(i, None, lab.key, text))
+        if not has_values(r):
+            if labels:
+                header, leaves = r, []  # the column header of the block whose rows follow
             continue
-        if not labels:
-            if has_values(r):
-                col.flag("unrecognised_row", "unlabelled", f"values without a row label: {r.cells}")
+        end, label = _label_area(r)
+        if not label:
+            col.flag("unrecognised_row", "unlabelled", f"values without a row label: {r.cells}")
             continue
-        row_lab = best_match(labels[0][1], block.rows) or best_match(labels[0][1], spec.rows)
+        row_lab = best_match(label, block.rows) if block is not None else None
+        row_lab = row_lab or best_match(label, block_rows)
         if row_lab is None:
-            col.flag("unrecognised_row", core(labels[0][1]),
-                     f"row label {labels[0][1]!r} matches no row of the block")
+            col.flag("unrecognised_row", core(label) or label, f"row label {label!r} matches no row of the block")
             continue
+        blk = of_row[row_lab.key]
+        if blk is not block:
+            if announced is not blk:
+                col.flag("block_by_row", _article_of(blk.article) or "",
+                         f"the rows from {label!r} on are {blk.article}'s (their article heading was not "
+                         "read)", "info")
+            block, leaves = blk, []
+        if not leaves:
+            leaves = _header_leaves(block, header)
         targets = leaves or [Leaf(-1, None, c.key, c.label) for c in block.cols]
-        if r.grid is not None and all(lf.column >= 0 for lf in targets):
+        if r.grid is not None and leaves:
             slots = [lf.column for lf in targets]
         else:
-            slots = ordered_values(r.cells, labels[0][0] + 1, len(targets))
+            idx = _distinct(r, end)
+            rel = ordered_values(tuple(r.cells[i] for i in idx), 0, len(targets))
+            slots = [idx[j] for j in rel] if rel is not None else None
         if slots is None:
-            col.flag("ambiguous_row", row_lab.key,
-                     f"values do not fit {len(targets)} columns: " + " | ".join(r.cells[1:]))
+            col.flag("ambiguous_row", row_lab.key, f"values do not fit {len(targets)} columns: "
+                     + " | ".join(r.cells[i] for i in _distinct(r, end)))
             continue
         for lf, i in zip(targets, slots):
             col.add(row_lab.key, lf.col_key, r, i, lf.header)

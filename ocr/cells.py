@@ -66,9 +66,14 @@ def ink_box(binary: np.ndarray, box: Box, dpi: int) -> Box | None:
     n, _, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
     min_area = max(6, int((dpi / 100) ** 2 * 2))
     flat = max(4, int(0.02 * dpi))  # a minus sign or a piece of a thin dash: small, wide, flat
+    thin = max(3, int(0.015 * dpi))
+    # a ruling's remnant runs (nearly) the cell's whole height or width and is thin; a
+    # glyph may be as high as the cell (office suites set table text with no padding
+    # above or below it: 第, 项, 本 fill the row) and stays
     keep = [stats[i] for i in range(1, n) if (stats[i][4] >= min_area
                                                or (stats[i][2] >= flat and stats[i][2] >= 2 * stats[i][3]))
-            and stats[i][3] < (y1 - y0) * 0.95 and stats[i][2] < (x1 - x0) * 0.98]
+            and not (stats[i][3] >= (y1 - y0) * 0.95 and stats[i][2] <= thin)
+            and not (stats[i][2] >= (x1 - x0) * 0.98 and stats[i][3] <= thin)]
     if not keep:
         return None
     xa = min(s[0] for s in keep)

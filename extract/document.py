@@ -8,12 +8,14 @@ checked → narrative mentions → an ``Extraction``.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ocr.model import Source
 
 from . import layout, legacy, textforms
 from .checks import evaluate
 from .mentions import mentions
-from .metadata import read_metadata, signature
+from .metadata import read_metadata, signature, signoff_year
 from .regions import mend_names, place_document, region_flags
 from .readings import choose_readings, unsure_cells
 from .model import Extraction, Flag, NotAReport, Paragraph
@@ -72,6 +74,25 @@ def _legacy_tables(source: Source, tables: list[layout.Block],
     return cells, legacy.evaluate(cells)
 
 
+def _settle_year(meta, blocks: list[layout.Block], ocr: bool):
+    """The report year when the title does not give it, or gives it misread: the
+    statistics period (``2023年1月1日至12月31日``) says it, else the closing date, a
+    year later. A title read by OCR whose year both of them contradict was misread;
+    typed text that disagrees is the report's own mistake, kept and flagged
+    (``year_mismatch``)."""
+    text_blocks = [b for b in blocks if b.kind != "table"]
+    signed = signoff_year(text_blocks)
+    if meta.year is None and signed:
+        return replace(meta, year=signed - 1), [Flag(
+            "year_from_signoff", "document", f"no year in the title or the statistics period; the "
+            f"report is signed in {signed}, so it covers {signed - 1}", "info")]
+    if ocr and meta.period_year and signed == meta.period_year + 1 and meta.year != meta.period_year:
+        return replace(meta, year=meta.period_year), [Flag(
+            "year_mended", "document", f"title read with the year {meta.year}; the statistics period and "
+            f"the closing date ({signed}) both say {meta.period_year}", "info")]
+    return meta, []
+
+
 def extract(source: Source) -> Extraction:
     """Everything reportdb reads from one source. Raises ``NotAReport``."""
     ocr_pages = [p.number for p in source.pages if p.source == "needs_ocr"]
@@ -83,13 +104,15 @@ def extract(source: Source) -> Extraction:
     meta = read_metadata(blocks, forms.hints.publisher if forms else None)
     if not meta.is_report:
         raise NotAReport(meta.reason or "not a report")
+    year_flags = []
+    meta, year_flags = _settle_year(meta, blocks, any(p.source == "ocr" for p in source.pages))
     all_text = "\n".join([p.text for p in source.pages]
                          + [c.text for p in source.pages for g in p.grids for c in g.cells])
     evidence = detect_format(all_text)
     tables = [b for b in blocks if b.kind == "table"]
     if meta.title is None and not tables:
         raise NotAReport("not a report: no report title and no tables")
-    flags: list[Flag] = []
+    flags: list[Flag] = list(year_flags)
     fmt_key = evidence.format or (forms.format if forms else None)
     expected = expected_format(meta.year)
     annexes = [b for b in tables if legacy.is_annex(b)]

@@ -116,6 +116,19 @@ def read_metadata(blocks: list[Block], publisher: str | None = None) -> Metadata
     return Metadata(title, agency, year or period, period, source, is_report, reason)
 
 
+def signoff_year(text_blocks: list[Block]) -> int | None:
+    """The year of the closing date (``2023 年 1 月 16 日``) under the signature, if the
+    report ends with one: a report is signed in the year after the one it covers."""
+    for b in reversed(text_blocks[-4:]):
+        m = DATE_LINE.match(b.text)
+        if m:
+            try:
+                return _year(m.group(1))
+            except ValueError:
+                return None
+    return None
+
+
 def signature(text_blocks: list[Block]) -> str | None:
     """The issuing body signed above the closing date, if the report ends that way."""
     tail = text_blocks[-4:]

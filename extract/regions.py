@@ -339,17 +339,22 @@ def region_flags(res: Resolution, agency: str | None) -> list:
 
 def mend_names(text: str, place: Place) -> str:
     """``text`` (an OCR'd agency name or title) with each official name of
-    ``place`` put back where OCR misread one glyph of it: 成者市武候区玉林街道办事处
-    → 成都市武侯区玉林街道办事处 once the region is known to be 成都市武侯区. Only a
-    window of the name's length that differs in exactly one glyph, not the last
-    (市/区/县/镇/街道 must be read right), and is the only such window, is mended."""
+    ``place`` put back where OCR misread some of its glyphs: 成者市武候区玉林街道办事处
+    → 成都市武侯区玉林街道办事处 once the region is known to be 成都市武侯区, and
+    西安市砍塔区小察路街道办事处 → 西安市雁塔区小寨路街道办事处. A window of the name's
+    length is mended when it differs from the name in at most a third of its glyphs
+    (one in 成都市, two in 小寨路街道办事处), at least two glyphs agree, and no other
+    window of the text comes as close: the division list settles what the print
+    left unreadable, never more than the reading supports."""
     for name in (place.province, place.prefecture, place.county, place.township):
         if not name or len(name) < 3 or name in text:
             continue
-        hits = [i for i in range(len(text) - len(name) + 1)
-                if text[i + len(name) - 1] == name[-1]
-                and sum(a != b for a, b in zip(text[i:i + len(name)], name)) == 1]
-        if len(hits) == 1:
+        allowed = max(1, len(name) // 3)
+        dist = {i: sum(a != b for a, b in zip(text[i:i + len(name)], name))
+                for i in range(len(text) - len(name) + 1)}
+        best = min(dist.values(), default=len(name))
+        hits = [i for i, d in dist.items() if d == best]
+        if 0 < best <= allowed and len(name) - best >= 2 and len(hits) == 1:
             i = hits[0]
             text = text[:i] + name + text[i + len(name):]
     return text

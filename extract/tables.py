@@ -134,6 +134,35 @@ def infer_columns(spec: TableSpec, paths: list[list[str]], leaves: list[Leaf]) -
     return out
 
 
+def structural_leaves(spec: TableSpec, header: list[TableRow], body: list[TableRow]) -> list[Leaf] | None:
+    """The value columns of a ruled grid whose header text was not read, from its
+    shape: the columns where the body rows hold values, and over them the header's
+    lowest cells (a merged cell once). When those cells are exactly as many as the
+    format's value columns (7 in table 3, 15 in table 4), they are its columns in
+    the official order; otherwise None. Table 4 prints no row labels, so a header
+    that OCR garbled (行政复议 split by a stray stroke into 行政 | 议) would lose the
+    whole table without this."""
+    canon = canonical_leaves(spec)
+    rows = [r for r in body if has_values(r)]
+    if not rows or not header or any(r.bboxes is None for r in rows + header):
+        return None
+    width = len(rows[0].cells)
+    if any(len(r.cells) != width for r in rows + header):
+        return None
+    counts = [sum(1 for r in rows if r.cells[c].strip() and is_value(r.cells[c])) for c in range(width)]
+    value_cols = [c for c in range(width) if counts[c] >= max(1, len(rows) / 2)]
+    bottom = header[-1]
+    cells: list[int] = []
+    for c in value_cols:
+        if bottom.bboxes[c] is None:
+            return None
+        if not cells or bottom.bboxes[cells[-1]] != bottom.bboxes[c]:
+            cells.append(c)
+    if len(cells) != len(canon):
+        return None
+    return [Leaf(c, lf.row_key, lf.col_key, bottom.cells[c] or lf.header) for c, lf in zip(cells, canon)]
+
+
 def canonical_leaves(spec: TableSpec) -> list[Leaf]:
     if spec.key == "appeals":
         return [Leaf(-1, r.key, c.key, f"{r.label} › {c.label}") for r in spec.rows for c in spec.cols]
@@ -333,6 +362,14 @@ def _map_matrix(spec: TableSpec, rows: list[TableRow], col: _Collector) -> None:
                      f"{len(named)} column header(s) unreadable ({', '.join(repr(n) for n in named)}); "
                      "placed by the official column order between the columns read", "info")
             leaves = inferred
+    if len(leaves) != expected and header:
+        found = structural_leaves(spec, header, rows[first:])
+        if found is not None:
+            col.flag("header_by_structure", "columns",
+                     f"{expected - len(leaves)} of {expected} column headers not read; the header's cells "
+                     f"over the value columns are {expected}, as the format's, and are taken in its order",
+                     "info")
+            leaves = found
     if len(leaves) != expected:
         if header:
             col.flag("header_unrecognised", "columns",
@@ -354,12 +391,15 @@ def _map_matrix(spec: TableSpec, rows: list[TableRow], col: _Collector) -> None:
             sub_positional = positional
         if sub_positional:
             slots = [lf.column for lf in targets]
-        else:
-            slots = ordered_values(r.cells, start, len(targets))
+        else:  # in order; a merged cell of a grid counts once
+            idx = _distinct(r, start)
+            rel = ordered_values(tuple(r.cells[i] for i in idx), 0, len(targets))
+            slots = [idx[j] for j in rel] if rel is not None else None
             if slots is None:
-                n = sum(1 for t in r.cells[start:] if t.strip())
+                shown = [r.cells[i] for i in idx]
+                n = sum(1 for t in shown if t.strip())
                 col.flag("ambiguous_row", row_lab.key if row_lab else "values",
-                         f"{n} values printed for {len(targets)} columns: " + " | ".join(r.cells[start:]))
+                         f"{n} values printed for {len(targets)} columns: " + " | ".join(shown))
                 return
         for lf, i in zip(targets, slots):
             row_key = lf.row_key or (row_lab.key if row_lab else None)
@@ -404,38 +444,48 @@ def _map_matrix(spec: TableSpec, rows: list[TableRow], col: _Collector) -> None:
         put(r, row_lab, start, leaves, positional)
         if row_lab is not None:
             placed.append(row_lab.key)
-    for pos, r, text, start, leaves, positional, why in waiting:
-        lab = _by_order(spec, placed, pos, text, {k for k, _ in col.seen})
-        if lab is None:
-            col.flag(*why)
-            continue
-        col.flag("row_by_order", lab.key, f"row label read as {text!r}; the only row of the format that "
-                 f"the rows read around it leave open is {lab.label!r}", "info")
-        put(r, lab, start, leaves, positional)
-        placed[pos] = lab.key
+    runs: list[list[tuple]] = []  # rows waiting side by side: placed together
+    for w in waiting:
+        if runs and runs[-1][-1][0] + 1 == w[0]:
+            runs[-1].append(w)
+        else:
+            runs.append([w])
+    for run in runs:
+        labs = _by_order(spec, placed, [w[0] for w in run], [w[2] for w in run], {k for k, _ in col.seen})
+        for (pos, r, text, start, leaves, positional, why), lab in zip(run, labs or [None] * len(run)):
+            if lab is None:
+                col.flag(*why)
+                continue
+            col.flag("row_by_order", lab.key, f"row label read as {text!r}; the rows read around it leave "
+                     f"open exactly the format's {lab.label!r} here", "info")
+            put(r, lab, start, leaves, positional)
+            placed[pos] = lab.key
 
 
-def _by_order(spec: TableSpec, placed: list[str | None], pos: int, text: str, filled: set[str]) -> Label | None:
-    """The row a printed row whose label was not read (or misread past matching)
-    must be, from where it stands: the rows of the format between the row read
-    before it and the row read after it, less those already filled, when exactly
-    one is left and its list number (``1.``, ``（二）``) does not contradict what
-    was read. Table 3 only: its rows are a fixed sequence; table 4 has one row."""
+def _by_order(spec: TableSpec, placed: list[str | None], positions: list[int], texts: list[str],
+              filled: set[str]) -> list[Label] | None:
+    """The rows that printed rows whose labels were not read (or were misread past
+    matching) must be, from where they stand: the rows of the format between the
+    row read before them and the row read after them, less those already filled,
+    when exactly as many are left as rows wait there, and no list number read
+    (``1.``, ``（二）``) contradicts its row's. Table 3 only: its rows are a fixed
+    sequence; table 4 has one row."""
     if spec.key != "requests":
         return None
     order = [lab.key for lab in spec.rows]
-    before = next((k for k in reversed(placed[:pos]) if k), None)
-    after = next((k for k in placed[pos + 1:] if k), None)
+    before = next((k for k in reversed(placed[:positions[0]]) if k), None)
+    after = next((k for k in placed[positions[-1] + 1:] if k), None)
     lo = order.index(before) + 1 if before else 0
     hi = order.index(after) if after else len(order)
     free = [k for k in order[lo:hi] if k not in filled]
-    if len(free) != 1:
+    if len(free) != len(positions):
         return None
-    lab = next(x for x in spec.rows if x.key == free[0])
-    seen, want = enumerator(text), enumerator(lab.label)
-    if seen is not None and want is not None and seen != want:
-        return None
-    return lab
+    labs = [next(x for x in spec.rows if x.key == k) for k in free]
+    for text, lab in zip(texts, labs):
+        seen, want = enumerator(text), enumerator(lab.label)
+        if seen is not None and want is not None and seen != want:
+            return None
+    return labs
 
 
 def _group_of(spec: TableSpec, text: str, current: str | None) -> str | None:

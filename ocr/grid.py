@@ -128,14 +128,15 @@ def drop_glyph_strokes(v: np.ndarray, h: np.ndarray, binary: np.ndarray, dpi: in
 
 
 def table_boxes(h: np.ndarray, v: np.ndarray, dpi: int) -> list[Box]:
-    """Tables: connected components of the rulings at least an inch wide and a
-    third of an inch high, with both horizontal and vertical rulings in them."""
+    """Tables: connected components of the rulings at least an inch wide and an
+    eighth of an inch high (one row: a table's last row alone at the top of a page),
+    with both horizontal and vertical rulings in them."""
     grid = cv2.dilate(cv2.bitwise_or(h, v), np.ones((3, 3), np.uint8))
     n, _, stats, _ = cv2.connectedComponentsWithStats(grid, connectivity=8)
     out = []
     for i in range(1, n):
         x, y, w, hh, _ = stats[i]
-        if w < dpi or hh < dpi / 3:
+        if w < dpi or hh < dpi / 8:
             continue
         if v[y:y + hh, x:x + w].any() and h[y:y + hh, x:x + w].any():
             out.append((int(x), int(y), int(x + w), int(y + hh)))
@@ -202,7 +203,7 @@ def find_grids(binary: np.ndarray, dpi: int, trace: GridTrace | None = None) -> 
     grids = []
     for t in tables:
         cells = assemble(cell_regions(h, v, t, dpi), dpi)
-        if len(cells) >= 4:
+        if len(cells) >= 2:  # two cells side by side: what a page break left of a table
             grids.append(cells)
     if trace is not None:
         trace.horizontal, trace.vertical, trace.tables, trace.cells = h, v, tables, grids

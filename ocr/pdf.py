@@ -161,6 +161,12 @@ def content_size(page_obj, cap: int) -> int:
     return total
 
 
+def _memory(exc: BaseException) -> bool:
+    """pdfplumber wraps what pdfminer raises, a MemoryError too: the worker's limit."""
+    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
+    return any(isinstance(e, MemoryError) for e in (inner, exc.__cause__, exc.__context__))
+
+
 def read_pdf_pages(data: bytes, limits: Limits = Limits()) -> list[Page]:
     n = page_count(data)
     if n is not None and n > limits.max_pages:
@@ -173,6 +179,8 @@ def read_pdf_pages(data: bytes, limits: Limits = Limits()) -> list[Page]:
     except (PSException, ValueError, KeyError, TypeError) as exc:
         raise ReadError(f"broken PDF ({type(exc).__name__})") from exc
     except Exception as exc:  # pdfplumber wraps pdfminer's many error types
+        if _memory(exc):
+            raise MemoryError("reading the PDF") from exc
         inner = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
         if isinstance(inner, PDFPasswordIncorrect) or "password" in repr(inner).lower():
             raise ReadError("password-protected PDF") from exc
@@ -195,6 +203,8 @@ def read_pdf_pages(data: bytes, limits: Limits = Limits()) -> list[Page]:
         except (ReadError, MemoryError):
             raise
         except Exception as exc:
+            if _memory(exc):
+                raise MemoryError(f"reading PDF page {len(pages) + 1}") from exc
             raise ReadError(f"broken PDF at page {len(pages) + 1} ({type(exc).__name__})") from exc
     if not pages:
         raise ReadError("PDF without pages")

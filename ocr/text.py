@@ -1,6 +1,8 @@
 """Plain-text dumps (``.txt``): decoding and page marks.
 
-Dumps come in UTF-8 (with or without BOM), GB18030/GBK and UTF-16. A form feed
+Dumps come in UTF-8 (with or without BOM), GB18030/GBK and UTF-16 (with or
+without a byte-order mark: without one, the zero bytes of its ASCII tell the
+byte order). A form feed
 (``\\f``) marks a page break where the exporter kept one; without any, the whole
 text is page 1.
 """

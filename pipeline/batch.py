@@ -243,7 +243,7 @@ def take_in(db: str, inputs: list[Input], missing=(), *, command: str, executor,
     who = "the batch" if command == "batch" else command
     timeout = timeout or getattr(executor, "timeout", None)
     writer = Writer(db, on_wait, wait, who)
-    stale = snapshot and snapshot_every and is_stale(db)  # a batch refreshes a stale copy first
+    stale = snapshot and command == "batch" and is_stale(db)  # a batch refreshes a stale copy first
     with writer.window(schema=True) as con:
         known = {sha: (path, status, version) for sha, path, status, version in con.execute(
             "SELECT sha256, source_path, status, pipeline_version FROM documents "

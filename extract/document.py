@@ -15,7 +15,7 @@ from ocr.model import Source
 from . import layout, legacy, textforms
 from .checks import evaluate
 from .mentions import mentions
-from .metadata import read_metadata, signature, signoff_year
+from .metadata import is_report_title, read_metadata, signature, signoff_year
 from .regions import mend_names, place_document, region_flags
 from .readings import choose_readings, unsure_cells
 from .model import Extraction, Flag, NotAReport, Paragraph
@@ -118,6 +118,10 @@ def extract(source: Source) -> Extraction:
     annexes = [b for b in tables if legacy.is_annex(b)]
     if fmt_key is None and (annexes or expected == "legacy"):
         fmt_key = "legacy"  # a pre-2019 report: its tables are read as annexes below
+    if fmt_key is None and not is_report_title(meta.title):
+        # however legible: a notice, a budget report, a page of noise read as text
+        raise NotAReport("not a report: no title of a disclosure annual report (…信息公开…报告) "
+                         "and no table of its formats")
     if fmt_key is None:
         if tables or expected in FORMATS:
             flags.append(Flag("format_unknown", "document",

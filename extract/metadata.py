@@ -24,6 +24,8 @@ _TITLE_FORMS = [
     re.compile(rf"^(?P<agency>.+?){_DISCLOSURE}(?:工作)?{_YEAR}年度?.*报告$"),
     re.compile(rf"^(?P<agency>.*?){_YEAR}年度?.*报告$"),
 ]
+# the national report type: 政府信息公开工作年度报告 and its variants (政务公开, 年报)
+_REPORT_TYPE = re.compile(r"(?:信息|政务)公开.*(?:报告|年报)")
 _NOT_REPORT = re.compile(r"解读|范文|模板|格式.*通知|的通知$|制度$|图解")
 _AGENCY_END = re.compile(r"(人民政府|政府|办公室|办公厅|局|委员会|委|办|厅|中心|院|所|处|站|队|"
                          r"署|乡|镇|街道|街道办事处|办事处|管委会|管理委员会|分局|社区|集团)$")
@@ -66,6 +68,12 @@ def clean_agency(name: str | None) -> str | None:
         t = m.group(1)
     t = t.strip("《》<>\"'：:，,()[]")
     return t or None
+
+
+def is_report_title(title: str | None) -> bool:
+    """Does ``title`` name a disclosure annual report (信息公开 / 政务公开 … 报告 / 年报)?
+    ``关于2023年度部门预算执行情况的报告`` is a report, but not of this type."""
+    return bool(title) and bool(_REPORT_TYPE.search(_FIELD_PREFIX.sub("", _squash(title))))
 
 
 def parse_title(title: str) -> tuple[str | None, int | None]:

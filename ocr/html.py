@@ -85,6 +85,11 @@ def decode_html(data: bytes) -> tuple[str, str]:
                 return data[len(bom):].decode(enc), enc
             except UnicodeDecodeError as exc:
                 raise ReadError(f"page starts with a {enc} byte-order mark but is not {enc}") from exc
+    if b"\x00" in data[:4096]:  # UTF-16 saved without its byte-order mark
+        from .text import utf16_without_bom
+        text = utf16_without_bom(data)
+        if text is not None:
+            return text, "utf-16"
     declared = declared_encoding(data)
     if declared and declared != "gb18030":
         try:
@@ -509,12 +514,70 @@ def page_sha256(path: Path, data: bytes | None = None) -> str:
 # ----------------------------------------------------------------- entry
 
 
+class _TooDeep(Exception):
+    pass
+
+
+class _Depth:
+    """An lxml parser target that only counts how deep elements nest: the same
+    events BeautifulSoup builds its tree from, so the same depth."""
+
+    def __init__(self, stop: int):
+        self.stop, self.depth, self.deepest = stop, 0, 0
+
+    def start(self, tag, attrib) -> None:
+        self.depth += 1
+        if self.depth > self.deepest:
+            self.deepest = self.depth
+            if self.deepest > self.stop:
+                raise _TooDeep()
+
+    def end(self, tag) -> None:
+        self.depth -= 1
+
+    def data(self, data) -> None:
+        pass
+
+    def close(self) -> int:
+        return self.deepest
+
+
+def nesting_depth(text: str, stop: int = 1 << 30) -> int:
+    """How deep the page's elements nest, as the parser reports them (in C,
+    without building a tree: a page nested 10,000 deep is measured in
+    milliseconds); counting ends just past ``stop``. lxml's ``huge_tree`` stays
+    off, so libxml2 keeps its own limits on the size of text nodes."""
+    from lxml import etree
+
+    target = _Depth(stop)
+    parser = etree.HTMLParser(target=target, recover=True, huge_tree=False, no_network=True)
+    try:
+        parser.feed(text)
+        parser.close()
+    except _TooDeep:
+        pass
+    except etree.LxmlError:
+        pass  # what the parser cannot take, BeautifulSoup says below
+    return target.deepest
+
+
 def read_html_pages(data: bytes, path: Path | None = None, ocr=None) -> tuple[list[Page], dict[str, float]]:
     """One page (number 1, source ``html``) with the article's lines and grids;
-    and the OCR timings of any table image read."""
+    and the OCR timings of any table image read. A page nested deeper than the
+    limit (``ocr.limits``) is refused before it is parsed into a tree: the cleaning
+    and the walk below look at every element's ancestors."""
     from bs4 import BeautifulSoup
 
+    from .limits import Limits
+
+    limits = getattr(ocr, "limits", None) or Limits()
     text, _ = decode_html(data)
+    if nesting_depth(text, limits.max_html_depth) > limits.max_html_depth:
+        raise ReadError(f"web page nested too deep (more than {limits.max_html_depth} elements one inside "
+                        "another; REPORTDB_MAX_HTML_DEPTH sets the limit)")
+    import sys
+    if sys.getrecursionlimit() < limits.max_html_depth * 4 + 500:  # the walk recurses per element
+        sys.setrecursionlimit(limits.max_html_depth * 4 + 500)
     soup = BeautifulSoup(text, "lxml")
     head_title = soup.title.get_text(" ").strip() if soup.title else ""
     clean(soup)

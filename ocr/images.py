@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from .errors import ReadError
+from .limits import MAX_PAGE_MEGAPIXELS, MIN_IMAGE_SIDE
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
 RENDER_DPI = 300        # PDF pages: measured best for Tesseract on clean scans
@@ -132,20 +133,44 @@ class PageRef:
     kind: str = "image"   # image | pdf
 
 
-def open_image(path: str, index: int = 0) -> tuple[np.ndarray, int]:
-    """Frame ``index`` of an image file as an array, with its resolution."""
+MAX_PIXELS = int(MAX_PAGE_MEGAPIXELS * 1_000_000)
+
+
+def _bomb_limit(max_pixels: int) -> None:
+    """Pillow's guard at the page pixel cap: it warns above ``MAX_IMAGE_PIXELS``
+    (made an error here) and refuses above twice that."""
+    Image.MAX_IMAGE_PIXELS = max_pixels
+
+
+def too_small(w: int, h: int, index: int = 0) -> None:
+    """A page image narrower or lower than ``MIN_IMAGE_SIDE`` holds nothing to read
+    (and OpenCV cannot scale it): refused with its size."""
+    if min(w, h) < MIN_IMAGE_SIDE:
+        where = f", page {index + 1}" if index else ""
+        raise ReadError(f"image too small ({w}×{h} px{where})")
+
+
+def open_image(path: str, index: int = 0, max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, int]:
+    """Frame ``index`` of an image file as an array, with its resolution. Refused
+    above ``max_pixels`` (before it is decoded) and below ``MIN_IMAGE_SIDE``."""
+    _bomb_limit(max_pixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as im:
                 if index:
                     im.seek(index)
+                w, h = im.size
+                if w * h > max_pixels:  # a frame after the first is not checked by Image.open
+                    raise Image.DecompressionBombError(f"{w}×{h} px")
+                too_small(w, h, index)
                 im.load()
                 meta = im.info.get("dpi")
                 arr = to_array(im)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ReadError(f"image too large ({exc.__class__.__name__}: refused as a possible "
-                        "decompression bomb)") from exc
+                        f"decompression bomb; the limit is {max_pixels / 1e6:g} megapixels a page, "
+                        "REPORTDB_MAX_PAGE_MEGAPIXELS)") from exc
     except UnidentifiedImageError as exc:
         raise ReadError("not a readable image") from exc
     except (OSError, EOFError, ValueError, SyntaxError) as exc:
@@ -154,10 +179,17 @@ def open_image(path: str, index: int = 0) -> tuple[np.ndarray, int]:
     return arr, dpi
 
 
-def count_frames(path: str) -> int:
+def count_frames(path: str, stop: int | None = None) -> int:
+    """The frames of a multi-page image, counted up to ``stop`` at most (a TIFF
+    of a million frames is not walked to its end to be refused)."""
     try:
         with Image.open(path) as im:
-            return sum(1 for _ in ImageSequence.Iterator(im))
+            n = 0
+            for _ in ImageSequence.Iterator(im):
+                n += 1
+                if stop is not None and n >= stop:
+                    break
+            return n
     except Image.DecompressionBombError as exc:
         raise ReadError("image too large (refused as a possible decompression bomb)") from exc
     except UnidentifiedImageError as exc:
@@ -186,7 +218,9 @@ def pdf_page_dpi(page) -> int:
     return max(MIN_DPI, min(RENDER_DPI, best))
 
 
-def render_pdf_page(path: str, index: int) -> tuple[np.ndarray, int]:
+def render_pdf_page(path: str, index: int, max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, int]:
+    """PDF page ``index`` as an image. A page that would render above ``max_pixels``
+    (a 200-inch page, a huge /UserUnit) is refused before a pixel is drawn."""
     import pypdfium2 as pdfium
 
     try:
@@ -196,6 +230,14 @@ def render_pdf_page(path: str, index: int) -> tuple[np.ndarray, int]:
     try:
         page = pdf[index]
         dpi = pdf_page_dpi(page)
+        w_pt, h_pt = page.get_size()
+        w, h = int(round(w_pt * dpi / 72)), int(round(h_pt * dpi / 72))
+        if w * h > max_pixels:
+            raise ReadError(f"page {index + 1} too large to read ({w_pt / 72:.0f}×{h_pt / 72:.0f} in: "
+                            f"{w * h / 1e6:,.0f} megapixels at {dpi} dpi; the limit is "
+                            f"{max_pixels / 1e6:g} megapixels a page, REPORTDB_MAX_PAGE_MEGAPIXELS)")
+        if min(w, h) < MIN_IMAGE_SIDE:
+            raise ReadError(f"page {index + 1} too small to read ({w}×{h} px at {dpi} dpi)")
         bitmap = page.render(scale=dpi / 72, grayscale=False)
         arr = bitmap.to_numpy()
         if arr.ndim == 3 and arr.shape[2] >= 3:
@@ -207,19 +249,20 @@ def render_pdf_page(path: str, index: int) -> tuple[np.ndarray, int]:
         pdf.close()
 
 
-def load(ref: PageRef) -> tuple[np.ndarray, int]:
+def load(ref: PageRef, max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, int]:
     """The page image and its resolution; low-resolution pages are scaled up to
-    what Tesseract reads best, huge ones down to 300 dpi."""
+    what Tesseract reads best (never past ``max_pixels``), huge ones down to 300 dpi."""
     import cv2
 
     if ref.kind == "pdf":
-        img, dpi = render_pdf_page(ref.path, ref.index)
+        img, dpi = render_pdf_page(ref.path, ref.index, max_pixels)
     else:
-        img, dpi = open_image(ref.path, ref.index)
+        img, dpi = open_image(ref.path, ref.index, max_pixels)
     if dpi < MIN_DPI or dpi > MAX_DPI:
         f = RENDER_DPI / dpi
+        f = min(f, (max_pixels / max(1, img.shape[0] * img.shape[1])) ** 0.5)
         img = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC if f > 1 else cv2.INTER_AREA)
-        dpi = RENDER_DPI
+        dpi = int(round(dpi * f))
     return img, dpi
 
 

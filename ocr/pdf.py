@@ -11,13 +11,16 @@ characters, no CJK at all in a Chinese report), is marked ``needs_ocr``.
 from __future__ import annotations
 
 import re
+import zlib
 from io import BytesIO
 
 import pdfplumber
 from pdfminer.pdfdocument import PDFPasswordIncorrect
+from pdfminer.pdftypes import LITERALS_FLATE_DECODE, PDFStream, resolve1
 from pdfminer.psparser import PSException
 
 from .errors import ReadError
+from .limits import Limits
 from .model import Grid, GridCell, Line, Page
 
 TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines",
@@ -104,7 +107,71 @@ def text_layer_usable(text: str) -> bool:
     return bool(_CJK.search(stripped))
 
 
-def read_pdf_pages(data: bytes) -> list[Page]:
+def page_count(data: bytes) -> int | None:
+    """The number of pages, from pdfium (in C: a 5,000-page file is counted in
+    milliseconds); None when pdfium cannot open the file (pdfplumber says why)."""
+    import pypdfium2 as pdfium
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except Exception:  # noqa: BLE001 — broken or encrypted: pdfplumber gives the reason
+        return None
+    try:
+        return len(pdf)
+    finally:
+        pdf.close()
+
+
+def _inflated(stream: PDFStream, budget: int) -> int:
+    """Bytes ``stream`` decodes to, counted without holding them, up to just past
+    ``budget`` (a content stream of a few hundred kB can inflate to gigabytes)."""
+    if stream.data is not None:
+        return len(stream.data)
+    raw = stream.rawdata or b""
+    filters = stream.get_filters()
+    if not filters:
+        return len(raw)
+    if len(filters) > 1 or filters[0][0] not in LITERALS_FLATE_DECODE or stream.decipher:
+        return len(stream.get_data())  # rare in content streams: the memory limit bounds it
+    d = zlib.decompressobj()
+    n, buf = 0, raw
+    try:
+        while buf:
+            out = d.decompress(buf, 1 << 20)
+            n += len(out)
+            if n > budget:
+                return n
+            buf = d.unconsumed_tail
+            if not out:
+                break
+    except zlib.error:
+        return n  # damaged: pdfminer reads what it can
+    return n
+
+
+def content_size(page_obj, cap: int) -> int:
+    """A page's content streams, inflated, in bytes (counted to just past ``cap``)."""
+    contents = page_obj.contents or []
+    total = 0
+    for ref in contents if isinstance(contents, list) else [contents]:
+        s = resolve1(ref)
+        if isinstance(s, PDFStream):
+            total += _inflated(s, cap - total)
+            if total > cap:
+                break
+    return total
+
+
+def _memory(exc: BaseException) -> bool:
+    """pdfplumber wraps what pdfminer raises, a MemoryError too: the worker's limit."""
+    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
+    return any(isinstance(e, MemoryError) for e in (inner, exc.__cause__, exc.__context__))
+
+
+def read_pdf_pages(data: bytes, limits: Limits = Limits()) -> list[Page]:
+    n = page_count(data)
+    if n is not None and n > limits.max_pages:
+        raise ReadError(f"too many pages ({n} pages; the limit is {limits.max_pages} a document, "
+                        "REPORTDB_MAX_PAGES or --max-pages)")
     try:
         pdf = pdfplumber.open(BytesIO(data))
     except PDFPasswordIncorrect as exc:
@@ -112,19 +179,32 @@ def read_pdf_pages(data: bytes) -> list[Page]:
     except (PSException, ValueError, KeyError, TypeError) as exc:
         raise ReadError(f"broken PDF ({type(exc).__name__})") from exc
     except Exception as exc:  # pdfplumber wraps pdfminer's many error types
+        if _memory(exc):
+            raise MemoryError("reading the PDF") from exc
         inner = exc.args[0] if exc.args and isinstance(exc.args[0], Exception) else exc
         if isinstance(inner, PDFPasswordIncorrect) or "password" in repr(inner).lower():
             raise ReadError("password-protected PDF") from exc
         detail = f"{type(inner).__name__}: {str(inner)[:80]}".rstrip(": ")
         raise ReadError(f"broken PDF ({detail})") from exc
     pages = []
+    cap = limits.max_page_content
     with pdf:
         try:
+            if len(pdf.pages) > limits.max_pages:  # pdfium could not count them
+                raise ReadError(f"too many pages ({len(pdf.pages)} pages; the limit is {limits.max_pages} "
+                                "a document, REPORTDB_MAX_PAGES or --max-pages)")
             for i, p in enumerate(pdf.pages, start=1):
+                if content_size(p.page_obj, cap) > cap:
+                    raise ReadError(f"PDF page {i} too large to read (its content streams inflate to more "
+                                    f"than {limits.max_page_content_mb:g} MB; the limit is "
+                                    f"{limits.max_page_content_mb:g} MB a page, REPORTDB_MAX_PAGE_CONTENT_MB)")
                 pages.append(read_page(p, i))
-        except ReadError:
+                p.close()  # what pdfminer laid out for this page is not kept for the next
+        except (ReadError, MemoryError):
             raise
         except Exception as exc:
+            if _memory(exc):
+                raise MemoryError(f"reading PDF page {len(pages) + 1}") from exc
             raise ReadError(f"broken PDF at page {len(pages) + 1} ({type(exc).__name__})") from exc
     if not pages:
         raise ReadError("PDF without pages")

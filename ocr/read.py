@@ -23,6 +23,7 @@ from typing import Callable, Iterable
 from .errors import ReadError, not_regular
 from .html import HTML_SUFFIXES  # standard library only at import: bs4 comes with the first page
 from .images import IMAGE_SUFFIXES, PageRef, count_frames
+from .limits import Limits
 from .model import Page, Source
 from .text import read_text_pages
 
@@ -46,6 +47,7 @@ class OcrOptions:
     keep_images: bool = False
     image_width: int | None = None  # kept images at most this wide (None: as cleaned)
     map: Callable[[Callable, Iterable], Iterable] = map
+    limits: Limits = Limits()  # pages, pixels, sizes, depth (ocr.limits)
 
 
 def sniff(data: bytes, suffix: str) -> str:
@@ -113,8 +115,8 @@ def ocr_pages(refs: list[tuple[int, PageRef]], options: OcrOptions) -> tuple[lis
     """Run the OCR page jobs; pages, kept images, summed timings, seconds per page."""
     from .scan import PageJob, ocr_page
 
-    jobs = [PageJob(ref, number, options.engine, options.keep_images, options.image_width)
-            for number, ref in refs]
+    jobs = [PageJob(ref, number, options.engine, options.keep_images, options.image_width,
+                    options.limits.max_page_pixels) for number, ref in refs]
     pages, images, timings, per_page = [], {}, {}, {}
     for res in options.map(ocr_page, jobs):
         pages.append(res.page)
@@ -131,8 +133,11 @@ def read_source(path: str | Path, parts: list[Path] | None = None,
     """Read one document into pages. ``parts``: the page images of a page set
     (``path`` then names the set). Raises ``ReadError`` with a one-line reason."""
     ocr = ocr or OcrOptions()
+    limits = ocr.limits
     p = Path(path)
     files = [Path(x) for x in parts] if parts else [p]
+    if len(files) > limits.max_pages:
+        raise ReadError(too_many_pages(len(files), limits, "page images in the set"))
     blobs = []
     for f in files:
         try:
@@ -156,10 +161,13 @@ def read_source(path: str | Path, parts: list[Path] | None = None,
         refs = [(i, PageRef(str(f), 0, "image")) for i, f in enumerate(files, start=1)]
         pages, images, timings, per_page = _ocr_or_fail(refs, ocr)
     elif media == "text/plain":
+        _text_size(blobs[0], limits, "text file")
         pages = read_text_pages(blobs[0], p.name)
+        if len(pages) > limits.max_pages:
+            raise ReadError(too_many_pages(len(pages), limits, "pages (form feeds)"))
     elif media == "application/pdf":
         from .pdf import read_pdf_pages  # pdfplumber is imported only when a PDF comes
-        pages = read_pdf_pages(blobs[0])
+        pages = read_pdf_pages(blobs[0], limits)
         need = [(pg.number, PageRef(str(p), pg.number - 1, "pdf")) for pg in pages if pg.source == "needs_ocr"]
         if need and ocr.enabled:
             done, images, timings, per_page = ocr_pages(need, ocr)
@@ -167,6 +175,7 @@ def read_source(path: str | Path, parts: list[Path] | None = None,
             pages = [by_number.get(pg.number, pg) for pg in pages]
     elif media == "text/html":
         from .html import read_html_pages
+        _text_size(blobs[0], limits, "web page")
         pages, timings = read_html_pages(blobs[0], p, ocr)
     elif media == DOCX:
         from .docx import read_docx_pages
@@ -179,13 +188,27 @@ def read_source(path: str | Path, parts: list[Path] | None = None,
         from .docx import docx_problem
         raise ReadError(f"broken Word document (.docx): {docx_problem(blobs[0])}")
     elif media.startswith("image/"):
-        n = count_frames(str(p)) if media == "image/tiff" else 1
+        n = count_frames(str(p), limits.max_pages + 1) if media == "image/tiff" else 1
+        if n > limits.max_pages:
+            raise ReadError(too_many_pages(n, limits, "frames", at_least=True))
         refs = [(i + 1, PageRef(str(p), i, "image")) for i in range(n)]
         pages, images, timings, per_page = _ocr_or_fail(refs, ocr)
     else:
         raise ReadError(f"unsupported file type ({media}, extension {p.suffix or 'none'})")
     return Source(path=str(p), sha256=sha, media_type=media, pages=pages, images=images, timings=timings,
                   page_seconds=per_page)
+
+
+def too_many_pages(n: int, limits: Limits, what: str = "pages", at_least: bool = False) -> str:
+    count = f"more than {limits.max_pages}" if at_least else str(n)
+    return (f"too many pages ({count} {what}; the limit is {limits.max_pages} a document, "
+            "REPORTDB_MAX_PAGES or --max-pages)")
+
+
+def _text_size(data: bytes, limits: Limits, what: str) -> None:
+    if len(data) > limits.max_text_bytes:
+        raise ReadError(f"{what} too large ({len(data) / (1 << 20):.0f} MB; the limit is "
+                        f"{limits.max_text_mb:g} MB, REPORTDB_MAX_TEXT_MB)")
 
 
 def _ocr_or_fail(refs, ocr: OcrOptions):

@@ -25,7 +25,7 @@ from .cells import read_cells
 from .strips import assign, cjk_punctuation, join_words, stack
 from .engines import Word, engine
 from .grid import find_grids, ruling_mask
-from .images import PageRef, load
+from .images import MAX_PIXELS, PageRef, load
 from .model import Grid, GridCell, Line, Page
 
 LOW_TEXT_CONFIDENCE = 0.55   # below this mean word confidence a page may be turned
@@ -40,6 +40,7 @@ class PageJob:
     engine: str = "tesseract"
     keep_image: bool = False
     image_width: int | None = None  # the kept image at most this wide (None: as cleaned)
+    max_pixels: int = MAX_PIXELS     # the page image is refused above this (ocr.limits)
 
 
 @dataclass
@@ -160,12 +161,27 @@ def _mean_conf(words: list[Word]) -> float:
     return float(np.mean([w.confidence for w in ws])) if ws else 0.0
 
 
+def is_blank(img: np.ndarray) -> bool:
+    """No ink on the page: fewer pixels clearly darker than the paper than a page
+    number prints (faint grey text counts as ink). A blank page of a 5,000-page
+    PDF costs a render, not an OCR."""
+    gray = img if img.ndim == 2 else img.min(axis=2)
+    paper = int(np.median(gray[::4, ::4]))
+    if paper < 128:  # a dark page (a negative, a photo): not for this shortcut
+        return False
+    return int(np.count_nonzero(gray < paper - 48)) < max(32, gray.size // 50_000)
+
+
 def ocr_page(job: PageJob) -> PageResult:
     """One page image through the recipe above."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
+    img, dpi = load(job.ref, job.max_pixels)
+    if is_blank(img):
+        h, w = img.shape[:2]
+        return PageResult(Page(job.number, [], "ocr", float(w), float(h), [], dpi, ("blank page: not OCR'd",)),
+                          timings, None, dpi)
     eng = engine(job.engine)
-    img, dpi = load(job.ref)
     notes: list[str] = []
     corners = preprocess.find_page(img)
     if corners is not None:  # a photographed sheet: flattened to an A4 page first

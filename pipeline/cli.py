@@ -1,8 +1,16 @@
 """The ``reportdb`` command: a thin layer over ``pipeline.ingest``,
 ``warehouse.query`` and ``pipeline.render``.
 
-Exit codes: 0 success; 1 some input failed (ingest) or the query/document was
-bad; 2 the command itself could not run (database unavailable, bad usage).
+Exit codes, the same for every command (README, "Exit codes"):
+
+0  done: every file has a loaded document (ingest, batch), the query ran;
+1  some file failed, in this run or (batch) in an earlier one and still has no
+   loaded document; or the query, document or correction asked for was bad;
+2  usage: a wrong option or argument, no inbox folder;
+3  the database is busy: another batch, ingest or correction holds its lock,
+   or another process holds the file, past ``--wait`` seconds;
+4  the database is unusable: missing (for a reader), not a DuckDB file, damaged,
+   unreadable.
 """
 
 from __future__ import annotations
@@ -20,7 +28,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from warehouse.query import DatabaseUnavailable, QueryRefused, find_document, run_query
+from ocr import limits as L
+from warehouse.query import (DatabaseBusy, DatabaseUnavailable, QueryRefused, find_document, run_query,
+                             set_read_wait)
+from warehouse.query import DatabaseUnusable as DatabaseUnusableError
 
 from .ingest import DEFAULT_DB, FileResult, ingest
 from .output import jsonable, plain_columns, sanitize, shown, shown_name
@@ -47,6 +58,32 @@ err = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
 
 DbOption = typer.Option(DEFAULT_DB, "--db", envvar="REPORTDB_DB",
                         help="DuckDB database file (or the environment variable REPORTDB_DB).")
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_UNUSABLE = 0, 1, 2, 3, 4
+ReadWait = typer.Option(L.READ_WAIT, "--wait", min=0,
+                        help="Seconds to wait while a writer holds the database (then exit 3).")
+WriteWait = typer.Option(L.WRITE_WAIT, "--wait", min=0,
+                         help="Seconds to wait for another writer's lock or a process holding the "
+                              "database file (then exit 3).")
+
+
+def _db_exit(exc: Exception) -> typer.Exit:
+    """One line on stderr, and the exit code of a database that cannot be used
+    now (3: busy) or at all (4: unusable)."""
+    err.print(Text(f"reportdb: {exc}"))
+    return typer.Exit(EXIT_BUSY if isinstance(exc, DatabaseBusy) else EXIT_UNUSABLE)
+
+
+def _limits(**given):
+    """Reading limits from the environment and the flags; a bad value is a usage error."""
+    try:
+        return L.Limits.from_env(**given)
+    except L.LimitError as exc:
+        err.print(f"reportdb: {exc}")
+        raise typer.Exit(EXIT_USAGE)
+
+
+def _on_wait(msg: str) -> None:
+    err.print(Text(f"reportdb: {msg}"))
 # how much ingest prints (the root options -q / -v): 0 failures and the summary only,
 # 1 a line a file, 2 also the versions of what reads
 _VERBOSITY = {"level": 1}
@@ -62,6 +99,13 @@ def _line(r: FileResult) -> Text:
     t.append(f"{status:<13}", style=_STYLE.get(status, ""))
     if r.outcome == "failed":
         t.append(f"{path}: {shown_name(r.error or '')} (stage {r.stage})")
+        if r.note:
+            t.append(f"  ({shown_name(r.note)})", style="dim")
+        return t
+    if r.outcome == "failed_before":
+        t = Text()
+        t.append("failed before ", style=_STYLE["failed"])
+        t.append(f"{path}: {shown_name(r.error or '')} (stage {r.stage}, {shown_name(r.note or '')})")
         return t
     if r.outcome == "unchanged":
         t.append(f"unchanged  {path}" + (f"  ({shown_name(r.note)})" if r.note else ""), style="dim")
@@ -69,6 +113,8 @@ def _line(r: FileResult) -> Text:
     t.append(f"{r.year or '----'}  {r.format or '-':<8} {shown_name(r.agency or '(agency unknown)')}  ")
     t.append(f"{r.cells} cells, {r.checks_failed} checks failed", style="dim")
     t.append(f"  {path}")
+    if r.note:
+        t.append(f"  ({shown_name(r.note)})", style="dim")
     return t
 
 
@@ -102,46 +148,59 @@ def ingest_cmd(paths: List[Path] = typer.Argument(..., help="Files and folders (
                workers: Optional[int] = typer.Option(None, "--workers", min=1,
                                                      help="Processes for OCR pages (default: every core)."),
                searchable_pdf: Optional[Path] = typer.Option(
-                   None, "--searchable-pdf", help="Write a searchable PDF of every OCR'd input here.")) -> None:
-    """Read reports, extract their tables and text, and load them into the database."""
+                   None, "--searchable-pdf", help="Write a searchable PDF of every OCR'd input here."),
+               timeout_per_file: Optional[float] = typer.Option(
+                   None, "--timeout-per-file", min=0.1,
+                   help=f"Seconds one file may take (default {L.TIMEOUT_PER_FILE:g}, REPORTDB_TIMEOUT_PER_FILE)."),
+               memory_per_worker: Optional[int] = typer.Option(
+                   None, "--memory-per-worker", min=256,
+                   help="MiB of address space for the process reading a file (default: 3/4 of memory)."),
+               max_pages: Optional[int] = typer.Option(
+                   None, "--max-pages", min=1, help=f"Pages of one document (default {L.MAX_PAGES})."),
+               max_page_megapixels: Optional[float] = typer.Option(
+                   None, "--max-page-megapixels", min=0.01,
+                   help=f"Pixels of one page image, in millions (default {L.MAX_PAGE_MEGAPIXELS})."),
+               wait: float = WriteWait,
+               no_snapshot: bool = typer.Option(False, "--no-snapshot",
+                                                help="Do not publish the readers' copy (DB.snapshot.duckdb).")) -> None:
+    """Read reports, extract their tables and text, and load them into the database.
+    Each file is read in a process of its own, with a time and a memory limit.
+    Exit 0: all loaded; 1: some failed; 3: database busy; 4: database unusable."""
     from ocr.engines import EngineUnavailable, engine as get_engine
     try:
         get_engine(ocr_engine)
     except EngineUnavailable as exc:
         err.print(f"reportdb: OCR engine {ocr_engine!r} unavailable: {exc}")
-        raise typer.Exit(2)
-    from .lock import BatchLock, LockHeld
-    try:
-        lock = BatchLock(db).acquire()  # a running batch owns the database
-    except (LockHeld, OSError) as exc:
-        err.print(f"reportdb: {exc}")
-        raise typer.Exit(2)
-    try:
-        if _VERBOSITY["level"] >= 2:
-            from .version import installation_versions
-            v = installation_versions(ocr_engine)
-            out.print(Text(f"reportdb {v['reportdb']}; {ocr_engine} {v.get('tesseract', '')}; "
-                           f"OpenCV {v.get('opencv-python-headless', '?')}; DuckDB {v.get('duckdb', '?')} "
-                           f"→ {db}", style="dim"))
+        raise typer.Exit(EXIT_USAGE)
+    limits = _limits(max_pages=max_pages, max_page_megapixels=max_page_megapixels)
+    if _VERBOSITY["level"] >= 2:
+        from .version import installation_versions
+        v = installation_versions(ocr_engine)
+        out.print(Text(f"reportdb {v['reportdb']}; {ocr_engine} {v.get('tesseract', '')}; "
+                       f"OpenCV {v.get('opencv-python-headless', '?')}; DuckDB {v.get('duckdb', '?')} "
+                       f"→ {db}", style="dim"))
 
-        def on_result(r: FileResult) -> None:
-            if _VERBOSITY["level"] >= 1 or r.outcome == "failed":
-                out.print(_line(r))
+    def on_result(r: FileResult) -> None:
+        if _VERBOSITY["level"] >= 1 or r.outcome == "failed":
+            out.print(_line(r))
 
+    try:
         summary = ingest([str(p) for p in paths], db, on_result=on_result,
                          workers=workers, engine=ocr_engine,
-                         searchable_dir=str(searchable_pdf) if searchable_pdf else None)
-    except duckdb.Error as exc:
-        err.print(f"reportdb: cannot open {db}: {str(exc).splitlines()[0]}")
-        raise typer.Exit(2)
-    finally:
-        lock.release()
+                         searchable_dir=str(searchable_pdf) if searchable_pdf else None,
+                         timeout=timeout_per_file,
+                         memory_limit=memory_per_worker << 20 if memory_per_worker else None,
+                         limits=limits, wait=wait, snapshot=not no_snapshot, on_wait=_on_wait)
+    except DatabaseUnavailable as exc:
+        raise _db_exit(exc)
     loaded = [r for r in summary.results if r.outcome == "loaded"]
     by_status = {s: sum(1 for r in loaded if r.status == s) for s in ("ok", "needs_review")}
     out.print(f"{len(summary.results)} files: {len(loaded)} loaded "
               f"({by_status['ok']} ok, {by_status['needs_review']} needs_review), "
               f"{summary.count('unchanged')} unchanged, {summary.count('failed')} failed → {db}")
-    raise typer.Exit(0 if summary.ok else 1)
+    if summary.snapshot_error:
+        err.print(f"reportdb: {summary.snapshot_error}")
+    raise typer.Exit(EXIT_OK if summary.ok else EXIT_FAILED)
 
 
 class Executor(str, Enum):
@@ -154,9 +213,10 @@ def batch_cmd(inbox: Path = typer.Argument(..., help="Folder of uploads (searche
               db: str = DbOption,
               workers: Optional[int] = typer.Option(None, "--workers", min=1,
                                                     help="Files processed at once (default: every core)."),
-              timeout_per_file: float = typer.Option(
-                  3600, "--timeout-per-file", min=0.1,
-                  help="Seconds one file may take before it is stopped and recorded as failed."),
+              timeout_per_file: Optional[float] = typer.Option(
+                  None, "--timeout-per-file", min=0.1,
+                  help="Seconds one file may take before it is stopped and recorded as failed "
+                       f"(default {L.TIMEOUT_PER_FILE:g}, REPORTDB_TIMEOUT_PER_FILE)."),
               executor: Executor = typer.Option(Executor.local, "--executor",
                                                 help="local (worker processes) or ray (Ray tasks)."),
               address: Optional[str] = typer.Option(None, "--address",
@@ -167,12 +227,25 @@ def batch_cmd(inbox: Path = typer.Argument(..., help="Folder of uploads (searche
                   None, "--memory-per-worker", min=256,
                   help="MiB of address space per local worker (default: 3/4 of memory shared)."),
               ocr_engine: str = typer.Option("tesseract", "--ocr-engine",
-                                             help="OCR engine for scans: tesseract or rapidocr.")) -> None:
+                                             help="OCR engine for scans: tesseract or rapidocr."),
+              max_pages: Optional[int] = typer.Option(
+                  None, "--max-pages", min=1, help=f"Pages of one document (default {L.MAX_PAGES})."),
+              max_page_megapixels: Optional[float] = typer.Option(
+                  None, "--max-page-megapixels", min=0.01,
+                  help=f"Pixels of one page image, in millions (default {L.MAX_PAGE_MEGAPIXELS})."),
+              wait: float = WriteWait,
+              no_snapshot: bool = typer.Option(False, "--no-snapshot",
+                                               help="Do not publish the readers' copy (DB.snapshot.duckdb)."),
+              snapshot_every: float = typer.Option(
+                  1800, "--snapshot-every", min=0,
+                  help="During a long run, refresh the readers' copy this often at most (seconds; 0: at the end only).")
+              ) -> None:
     """Take in new and changed files from INBOX: in parallel, locked, crash-safe.
-    Exit 0: all loaded; 1: some failed; 2: the batch could not run."""
+    Exit 0: every document loaded; 1: some failed, now or before (and are still not
+    loaded); 2: usage; 3: database busy past --wait; 4: database unusable."""
     from .batch import BatchError, batch
-    from .lock import LockHeld
 
+    limits = _limits(max_pages=max_pages, max_page_megapixels=max_page_megapixels)
     tty = sys.stdout.isatty()
     progress = None
     task = None
@@ -185,6 +258,10 @@ def batch_cmd(inbox: Path = typer.Argument(..., help="Folder of uploads (searche
         nonlocal task
         line = (f"{plan.total} documents in {inbox}: {plan.todo} to process, "
                 f"{plan.unchanged} unchanged" + (f", {plan.skipped} paths not read (below)" if plan.skipped else ""))
+        if plan.failed_before:
+            line += f", {plan.failed_before} failed before (not retried)"
+        if plan.retries:
+            line += f" ({plan.retries} timed out before: tried again with a longer limit)"
         if progress is not None:
             progress.start()
             progress.console.print(line)
@@ -196,33 +273,64 @@ def batch_cmd(inbox: Path = typer.Argument(..., help="Folder of uploads (searche
         if r.outcome == "unchanged" and not tty:
             return  # the log says what changed; the plan line counted the rest
         (progress.console if progress is not None else out).print(_line(r))
-        if progress is not None and task is not None and r.outcome != "unchanged":
+        if progress is not None and task is not None and r.outcome not in ("unchanged", "failed_before"):
             progress.advance(task)
-
-    def on_wait(msg: str) -> None:
-        err.print(f"reportdb: {msg}")
 
     try:
         summary = batch(inbox, db, workers=workers, timeout=timeout_per_file, executor=executor.value,
                         address=address, retry_failed=retry_failed, engine=ocr_engine,
                         memory_limit=memory_per_worker << 20 if memory_per_worker else None,
-                        on_plan=on_plan, on_result=on_result, on_wait=on_wait)
-    except (BatchError, LockHeld) as exc:
+                        wait=wait, snapshot=not no_snapshot, snapshot_every=snapshot_every, limits=limits,
+                        on_plan=on_plan, on_result=on_result, on_wait=_on_wait)
+    except BatchError as exc:
         err.print(f"reportdb: {exc}")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_USAGE)
+    except DatabaseUnavailable as exc:
+        raise _db_exit(exc)
     except ImportError as exc:
         err.print(f"reportdb: executor {executor.value!r} unavailable: {exc} "
                   "(pip install 'reportdb[ray]')")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_USAGE)
     finally:
         if progress is not None:
             progress.stop()
     loaded = [r for r in summary.results if r.outcome == "loaded"]
     by_status = {s: sum(1 for r in loaded if r.status == s) for s in ("ok", "needs_review")}
-    out.print(f"run {summary.run_id}: {len(summary.results)} documents: {len(loaded)} loaded "
-              f"({by_status['ok']} ok, {by_status['needs_review']} needs_review), "
-              f"{summary.count('unchanged')} unchanged, {summary.count('failed')} failed → {db}")
-    raise typer.Exit(0 if summary.ok else 1)
+    line = (f"run {summary.run_id}: {len(summary.results)} documents: {len(loaded)} loaded "
+            f"({by_status['ok']} ok, {by_status['needs_review']} needs_review), "
+            f"{summary.count('unchanged')} unchanged, {summary.count('failed')} failed")
+    if summary.count("failed_before"):
+        line += f", {summary.count('failed_before')} failed before, not retried"
+    out.print(f"{line} → {db}")
+    if summary.snapshot:
+        out.print(Text(f"readers' copy: {summary.snapshot}", style="dim"))
+    if summary.snapshot_error:
+        err.print(f"reportdb: {summary.snapshot_error}")
+    raise typer.Exit(EXIT_OK if summary.ok else EXIT_FAILED)
+
+
+@app.command("snapshot")
+def snapshot_cmd(db: str = DbOption, wait: float = WriteWait) -> None:
+    """Publish the readers' copy of the database now (DB.snapshot.duckdb, swapped in
+    whole): after corrections made in the verification station, for instance.
+    batch and ingest publish it themselves."""
+    from warehouse.snapshot import publish
+
+    from .lock import BatchLock
+
+    if not Path(db).exists():
+        raise _db_exit(DatabaseUnusableError(f"{db}: no such database (run 'reportdb ingest' first)"))
+    try:
+        lock = BatchLock(db).acquire(wait, _on_wait)
+    except DatabaseUnavailable as exc:
+        raise _db_exit(exc)
+    try:
+        done = publish(db)
+    except (OSError, duckdb.Error) as exc:
+        raise _db_exit(DatabaseUnusableError(f"{db}: snapshot not published: {str(exc).splitlines()[0]}"))
+    finally:
+        lock.release()
+    out.print(f"{db} → {done.path} ({done.size / (1 << 20):.1f} MB in {done.seconds:.1f} s)")
 
 
 class Format(str, Enum):
@@ -238,8 +346,7 @@ def query_cmd(sql: Optional[str] = typer.Argument(None, help="One SQL statement 
               format: Format = typer.Option(Format.table, "--format", help="Output format."),
               file: Optional[Path] = typer.Option(None, "--file", "-f",
                                                   help="Read the SQL from a file ('-': standard input)."),
-              wait: float = typer.Option(60, "--wait", min=0,
-                                         help="Seconds to wait while a writer holds the database."),
+              wait: float = ReadWait,
               limit: Optional[int] = typer.Option(None, "--limit", min=0,
                                                   help="Print at most this many rows."),
               allow_files: bool = typer.Option(
@@ -254,13 +361,11 @@ def query_cmd(sql: Optional[str] = typer.Argument(None, help="One SQL statement 
         sql = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
     if not sql or not sql.strip():
         err.print("reportdb: no SQL given (an argument, or --file)")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_USAGE)
     try:
-        res = run_query(db, sql, wait, on_wait=lambda m: err.print(f"reportdb: {m}"),
-                        allow_files=allow_files)
+        res = run_query(db, sql, wait, on_wait=_on_wait, allow_files=allow_files)
     except DatabaseUnavailable as exc:
-        err.print(f"reportdb: {exc}")
-        raise typer.Exit(2)
+        raise _db_exit(exc)
     except QueryRefused as exc:
         err.print(f"reportdb: query {exc}")
         raise typer.Exit(1)
@@ -302,13 +407,13 @@ def _rows(shown_rows: int, total: int) -> str:
 def show_cmd(doc: str = typer.Argument(..., help="doc_id (or a unique prefix) or source path."),
              keys: bool = typer.Option(False, "--keys", help="Print after each row label and column "
                                                               "heading the key that `correct` takes."),
-             db: str = DbOption) -> None:
+             db: str = DbOption, wait: float = ReadWait) -> None:
     """Print one document's metadata and its tables laid out like the official format."""
+    set_read_wait(wait)
     try:
         view = find_document(db, doc)
     except DatabaseUnavailable as exc:
-        err.print(f"reportdb: {exc}")
-        raise typer.Exit(2)
+        raise _db_exit(exc)
     if view is None:
         err.print(f"reportdb: no single document matches {doc!r}")
         raise typer.Exit(1)
@@ -327,10 +432,12 @@ def review_cmd(db: str = DbOption,
                port: int = typer.Option(8765, "--port", help="With --serve: the port."),
                allow_remote: bool = typer.Option(False, "--allow-remote",
                                                  help="With --serve: allow an address beyond loopback "
-                                                      "(the station has no login).")) -> None:
+                                                      "(the station has no login)."),
+               wait: float = ReadWait) -> None:
     """Write the static review site (documents needing review, pages with the cells'
     boxes, tables coloured by confidence, failed identities, repairs), or with
     --serve run the verification station at http://127.0.0.1:8765/."""
+    set_read_wait(wait)
     if serve:
         from .station import NotLoopback, serve as run_station
         try:
@@ -338,18 +445,16 @@ def review_cmd(db: str = DbOption,
             run_station(db, host, port, allow_remote)
         except NotLoopback as exc:
             err.print(f"reportdb: {exc}")
-            raise typer.Exit(2)
+            raise typer.Exit(EXIT_USAGE)
         except DatabaseUnavailable as exc:
-            err.print(f"reportdb: {exc}")
-            raise typer.Exit(2)
+            raise _db_exit(exc)
         return
     from .review import write_site
 
     try:
         site = write_site(db, out_dir, doc)
     except DatabaseUnavailable as exc:
-        err.print(f"reportdb: {exc}")
-        raise typer.Exit(2)
+        raise _db_exit(exc)
     except LookupError as exc:
         err.print(f"reportdb: {exc.args[0]}")
         raise typer.Exit(1)
@@ -371,30 +476,28 @@ def correct_cmd(doc: str = typer.Argument(..., help="doc_id (or a unique prefix)
                 by: str = typer.Option(..., "--by", help="who makes the correction"),
                 note: Optional[str] = typer.Option(None, "--note", help="why"),
                 accept: bool = typer.Option(False, "--accept", help="take the repair the identities suggest"),
-                db: str = DbOption) -> None:
+                db: str = DbOption, wait: float = WriteWait) -> None:
     """Correct one cell (kept in ``corrections``, applied in ``cell_values``,
-    surviving re-ingests); the document's identities and status are re-evaluated."""
+    surviving re-ingests); the document's identities and status are re-evaluated.
+    Exit 1: no such cell or value; 3: database busy past --wait; 4: unusable."""
     from warehouse.corrections import CorrectionError
-    from warehouse.schema import connect
+    from warehouse.query import open_writable
 
     from .verify import correct
 
-    from .lock import BatchLock, LockHeld
+    from .lock import BatchLock
 
     if not Path(db).exists():
-        err.print(f"reportdb: {db}: no such database (run 'reportdb ingest' first)")
-        raise typer.Exit(2)
+        raise _db_exit(DatabaseUnusableError(f"{db}: no such database (run 'reportdb ingest' first)"))
     try:
-        lock = BatchLock(db).acquire()  # a correction writes: not while a batch owns the file
-    except (LockHeld, OSError) as exc:
-        err.print(f"reportdb: {exc}; correct again when it has finished")
-        raise typer.Exit(2)
+        lock = BatchLock(db).acquire(wait, _on_wait)  # a correction writes: not while a batch owns the file
+    except DatabaseUnavailable as exc:
+        raise _db_exit(DatabaseBusy(f"{exc}; correct again when it has finished"))
     try:
-        con = connect(db)
-    except duckdb.IOException as exc:
+        con = open_writable(db, wait, _on_wait)
+    except DatabaseUnavailable as exc:
         lock.release()
-        err.print(f"reportdb: {db}: {str(exc).splitlines()[0]}")
-        raise typer.Exit(2)
+        raise _db_exit(exc)
     try:
         res = correct(con, doc, table, row, col, value, by, note, accept)
     except CorrectionError as exc:
@@ -420,19 +523,20 @@ def export_cmd(out_dir: Path = typer.Argument(..., help="Folder to write (create
                format: ExportFormat = typer.Option(ExportFormat.parquet, "--format",
                                                    help="parquet (hive-partitioned by year and province) or csv."),
                overwrite: bool = typer.Option(False, "--overwrite",
-                                              help="Replace a folder that holds files (an earlier export).")) -> None:
+                                              help="Replace a folder that holds files (an earlier export)."),
+               wait: float = ReadWait) -> None:
     """Write every table and research view to files other engines can read. The
     export is written beside the folder and swapped in whole: no file of an earlier
     export survives, and a reader never sees half of one."""
     from warehouse.export import ExportRefused, export
+    set_read_wait(wait)
     try:
         written = export(db, str(out_dir), format.value, overwrite=overwrite)
     except DatabaseUnavailable as exc:
-        err.print(f"reportdb: {exc}")
-        raise typer.Exit(2)
+        raise _db_exit(exc)
     except ExportRefused as exc:
         err.print(f"reportdb: {exc}")
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_USAGE)
     except (duckdb.Error, OSError) as exc:
         err.print(f"reportdb: export failed: {str(exc).splitlines()[0]}")
         raise typer.Exit(1)
@@ -445,7 +549,7 @@ def export_cmd(out_dir: Path = typer.Argument(..., help="Folder to write (create
 def audit_cmd(doc: Optional[str] = typer.Argument(None, help="doc_id (or a unique prefix) or source path."),
               all_docs: bool = typer.Option(False, "--all", help="The findings of every report."),
               fmt: str = typer.Option("table", "--format", help="table or csv."),
-              db: str = DbOption) -> None:
+              db: str = DbOption, wait: float = ReadWait) -> None:
     """Print what a report itself gets wrong (findings: failed identities on values read
     with certainty, cross-year breaks, prose against table, tables not printed …),
     grouped by kind; doubts about the reading are in `show` and `review`."""
@@ -456,11 +560,11 @@ def audit_cmd(doc: Optional[str] = typer.Argument(None, help="doc_id (or a uniqu
     if fmt not in ("table", "csv"):
         err.print(f"reportdb: unknown format {fmt!r} (table or csv)")
         raise typer.Exit(2)
+    set_read_wait(wait)
     try:
         rows = audit(db, doc)
     except DatabaseUnavailable as exc:
-        err.print(f"reportdb: {exc}")
-        raise typer.Exit(2)
+        raise _db_exit(exc)
     except NoSuchDocument as exc:
         err.print(f"reportdb: {exc}")
         raise typer.Exit(1)

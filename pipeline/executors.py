@@ -10,7 +10,10 @@ can retry a commit window or refresh its progress bar.
   an address-space limit, so a file that runs past its time limit is killed
   with everything it started (Tesseract too), and a file that would take the
   machine's memory fails alone with "out of memory". A replacement worker is
-  started in its place.
+  started in its place, and after a file that ran out of memory or hit an
+  internal error too: what that file left in the worker's heap must not cost
+  the next file. ``reportdb ingest`` and ``reportdb batch`` both read every
+  file this way (ingest one file at a time, its OCR pages on every core).
 * ``RayExecutor``: the same ``run_job`` as Ray tasks (one CPU each) on a local
   Ray or an existing cluster (``address``); a task past its time limit is
   cancelled by force.
@@ -27,6 +30,8 @@ from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import wait as wait_conns
 from typing import Callable, Iterable, Iterator
+
+from ocr.limits import default_memory_limit
 
 from .ingest import FileJob, Processed, _LazyPool, process
 
@@ -71,19 +76,23 @@ def failed(job: FileJob, error: str) -> Processed:
     return Processed(job.path, job.sha256, stage="worker", error=error)
 
 
-def default_memory_limit(workers: int) -> int:
-    """Bytes of address space per worker: three quarters of the machine's memory
-    shared among the workers, at least 2 GiB."""
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError):
-        total = 8 << 30
-    return max(2 << 30, int(total * 0.75) // max(1, workers))
+def _spoiled(res: Processed) -> bool:
+    """A result after which the worker is replaced (its heap may be spoiled)."""
+    err = res.error or ""
+    return err.startswith(("out of memory", "internal error"))
+
+
+def limit_of(job: FileJob, default: float | None) -> float | None:
+    """The job's own time limit (a retry of a time-out has a longer one), else the run's."""
+    return job.timeout or default
 
 
 def _worker_main(conn, memory_limit: int | None, fn: Callable) -> None:
     os.setsid()  # a process group of its own: a time-out kills its children too
     if memory_limit:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:  # never above what this process was started under
+            memory_limit = min(memory_limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     try:
@@ -126,11 +135,12 @@ class LocalExecutor:
     name = "local"
 
     def __init__(self, workers: int | None = None, timeout: float | None = None,
-                 memory_limit: int | None = None, fn: Callable = run_job):
+                 memory_limit: int | None = None, fn: Callable = run_job, page_workers: int | None = None):
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.timeout = timeout
         self.memory_limit = default_memory_limit(self.workers) if memory_limit is None else memory_limit
         self.fn = fn
+        self.page_workers = page_workers  # fixed OCR page processes per file (ingest); None: the idle cores
         self._ctx = mp.get_context("spawn")
 
     def _start(self) -> _Worker:
@@ -162,14 +172,13 @@ class LocalExecutor:
                         job = queue.popleft()
                         busy = sum(1 for x in pool if x.job is not None)
                         # cores no other file will use go to this one's OCR pages
-                        spare = self.workers - busy - len(queue)
+                        spare = self.page_workers or self.workers - busy - len(queue)
                         w.conn.send((job, max(1, spare)))
                         w.job, w.started = job, time.monotonic()
                 busy = [w for w in pool if w.job is not None]
                 now = time.monotonic()
-                wait_for = TICK
-                if self.timeout:
-                    wait_for = min([TICK] + [max(0.0, w.started + self.timeout - now) for w in busy])
+                wait_for = min([TICK] + [max(0.0, w.started + limit_of(w.job, self.timeout) - now)
+                                         for w in busy if limit_of(w.job, self.timeout)])
                 ready = wait_conns([w.conn for w in pool if w.job is not None or not w.ready],
                                    timeout=wait_for)
                 for i, w in enumerate(pool):
@@ -208,11 +217,14 @@ class LocalExecutor:
                             yield job, failed(job, why)
                             continue
                         w.job = None
+                        if _spoiled(res):  # a fresh worker for the next file
+                            self._kill(w)
+                            pool[i] = self._start()
                         yield job, res
-                    elif self.timeout and time.monotonic() - w.started >= self.timeout:
+                    elif (limit := limit_of(job, self.timeout)) and time.monotonic() - w.started >= limit:
                         self._kill(w)
                         pool[i] = self._start()
-                        yield job, failed(job, f"timed out after {self.timeout:g} s")
+                        yield job, failed(job, f"timed out after {limit:g} s")
                 if not ready:
                     yield None
         finally:
@@ -270,13 +282,13 @@ class RayExecutor:
                     except Exception as exc:  # noqa: BLE001 — a lost worker or node
                         yield job, failed(job, f"ray task failed: {type(exc).__name__}: "
                                                f"{str(exc).splitlines()[0][:200]}")
-                if self.timeout:
-                    now = time.monotonic()
-                    for ref, (job, t) in list(running.items()):
-                        if now - t >= self.timeout:
-                            ray.cancel(ref, force=True)
-                            del running[ref]
-                            yield job, failed(job, f"timed out after {self.timeout:g} s")
+                now = time.monotonic()
+                for ref, (job, t) in list(running.items()):
+                    limit = limit_of(job, self.timeout)
+                    if limit and now - t >= limit:
+                        ray.cancel(ref, force=True)
+                        del running[ref]
+                        yield job, failed(job, f"timed out after {limit:g} s")
                 if not done:
                     yield None
         finally:
@@ -285,9 +297,10 @@ class RayExecutor:
 
 
 def make_executor(kind: str, workers: int | None, timeout: float | None,
-                  address: str | None = None, memory_limit: int | None = None):
+                  address: str | None = None, memory_limit: int | None = None,
+                  page_workers: int | None = None):
     if kind == "local":
-        return LocalExecutor(workers, timeout, memory_limit)
+        return LocalExecutor(workers, timeout, memory_limit, page_workers=page_workers)
     if kind == "ray":
         return RayExecutor(workers, timeout, address)
     raise ValueError(f"unknown executor {kind!r} (known: local, ray)")

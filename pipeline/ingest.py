@@ -3,8 +3,10 @@
 The recipe for one file is ``process`` (a pure function of a picklable
 ``FileJob``: no database, so it can run in a worker process or on a cluster);
 ``ingest`` discovers files, skips what the database already holds, runs the jobs
-and writes each result from this one process. A bad file becomes a recorded
-failure and never stops the others.
+in a worker process (``pipeline.executors``: a process group of its own, a time
+and a memory limit, the bounds of ``ocr.limits``) and writes each result from this
+one process, which reads no file itself (``pipeline.batch.take_in``, shared with
+the batch). A bad file becomes a recorded failure and never stops the others.
 """
 
 from __future__ import annotations
@@ -24,10 +26,10 @@ from extract.document import extract
 from extract.model import Extraction, NotAReport
 from ocr.errors import ReadError, not_regular
 from ocr.images import REVIEW_WIDTH, group_page_sets, review_image
+from ocr.limits import WRITE_WAIT, Limits
 from ocr.read import SUPPORTED_SUFFIXES, OcrOptions, read_source
 from warehouse import load as wl
 from warehouse.paths import stored_path
-from warehouse.schema import connect
 
 from .verify import has_corrections, refresh
 from .version import PIPELINE_VERSION, reading_versions
@@ -45,6 +47,8 @@ class FileJob:
     parts: tuple[str, ...] = ()
     engine: str = "tesseract"
     searchable_dir: str | None = None
+    timeout: float | None = None     # this file's own time limit (a retry of a time-out); None: the run's
+    limits: Limits = Limits()        # pages, pixels, sizes (ocr.limits)
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,7 @@ class FileResult:
     """One line of the ingest report."""
 
     path: str
-    outcome: str                 # loaded | unchanged | failed
+    outcome: str                 # loaded | unchanged | failed | failed_before (not tried again)
     doc_id: str | None = None
     status: str | None = None    # ok | needs_review | failed
     agency: str | None = None
@@ -94,13 +98,18 @@ class IngestSummary:
     run_id: int
     db: str
     results: list[FileResult] = field(default_factory=list)
+    snapshot: str | None = None          # the readers' copy published at the end (warehouse.snapshot)
+    snapshot_error: str | None = None    # why it was not
+    snapshot_seconds: float = 0.0        # what the last copy took
+    windows: tuple[int, float, float] = (0, 0.0, 0.0)  # commit windows: count, seconds, longest
 
     def count(self, outcome: str) -> int:
         return sum(1 for r in self.results if r.outcome == outcome)
 
     @property
     def ok(self) -> bool:
-        return self.count("failed") == 0
+        """Every file has a loaded document: none failed now, none failed before."""
+        return self.count("failed") == 0 and self.count("failed_before") == 0
 
 
 def sha256_file(path: str) -> str | None:
@@ -285,19 +294,30 @@ def _walk(root: Path, files: list[str], skipped: list[Skipped]) -> None:
     files.extend(str(f) for f in sorted(found))
 
 
+def _out_of_memory(exc: BaseException) -> bool:
+    """An allocation that failed in a native library (OpenCV's ``Insufficient
+    memory``, ``Failed to allocate``) is the memory limit too."""
+    msg = str(exc)
+    return "Insufficient memory" in msg or "Failed to allocate" in msg or "std::bad_alloc" in msg
+
+
 def process(job: FileJob, page_map: Callable = map) -> Processed:
     """Read and extract one document. Never raises for a bad file. ``page_map``
     runs its OCR page jobs (a process pool's ``map`` to use every core)."""
     out = Processed(job.path, job.sha256, engines=reading_versions(set(), job.engine))
     # page images are kept for review at review size; full size only for a searchable PDF
     options = OcrOptions(engine=job.engine, keep_images=True, map=page_map,
-                         image_width=None if job.searchable_dir else REVIEW_WIDTH)
+                         image_width=None if job.searchable_dir else REVIEW_WIDTH, limits=job.limits)
     try:
         source = read_source(job.path, [Path(p) for p in job.parts] or None, options)
     except ReadError as exc:
         out.stage, out.error = exc.stage, exc.reason
         return out
+    except MemoryError:  # the worker's memory limit: run_job says so, and the worker is replaced
+        raise
     except Exception as exc:  # an engine failure or a bug: recorded, the batch goes on
+        if _out_of_memory(exc):  # OpenCV says so in its own words
+            raise MemoryError(str(exc)) from exc
         out.stage, out.error = "read", f"internal error: {type(exc).__name__}: {str(exc)[:200]}"
         return out
     if job.searchable_dir and source.images:
@@ -322,6 +342,8 @@ def process(job: FileJob, page_map: Callable = map) -> Processed:
         out.extraction = extract(source)
     except NotAReport as exc:
         out.stage, out.error = exc.stage, exc.reason
+    except MemoryError:
+        raise
     except Exception as exc:  # a bug must not stop the batch; it is recorded with its type
         out.stage, out.error = "extract", f"internal error: {type(exc).__name__}: {exc}"
     return out
@@ -358,60 +380,48 @@ class _LazyPool:
 
 def ingest(paths: Iterable[str | os.PathLike], db: str = DEFAULT_DB,
            on_result: Callable[[FileResult], None] | None = None, *, workers: int | None = None,
-           engine: str = "tesseract", searchable_dir: str | None = None) -> IngestSummary:
+           engine: str = "tesseract", searchable_dir: str | None = None,
+           timeout: float | None = None, memory_limit: int | None = None, limits: Limits | None = None,
+           wait: float = WRITE_WAIT, snapshot: bool = True,
+           on_wait: Callable[[str], None] | None = None) -> IngestSummary:
     """Ingest files and folders into ``db``; returns one result per document.
     ``workers``: processes for OCR pages (default: every core); ``engine``: the
     OCR engine; ``searchable_dir``: where to write a searchable PDF of each
-    OCR'd input."""
-    files, missing, skipped = find_inputs(paths)
-    pool = _LazyPool(workers or os.cpu_count() or 1)
-    con = connect(db)
+    OCR'd input.
+
+    Each file is read in a worker process of its own, as ``batch`` reads them
+    (``pipeline.executors``: its own process group, ``timeout`` seconds and
+    ``memory_limit`` bytes of address space at most, ``limits`` on pages and
+    pixels), one file at a time, in the order given; so a hostile file costs
+    that file alone. The database is written in short commit windows, waiting
+    ``wait`` seconds at most for another process that holds it (then
+    ``DatabaseBusy``), and ``snapshot`` publishes the readers' copy at the end."""
+    from ocr.limits import default_memory_limit, timeout_per_file
+
+    from .batch import take_in
+    from .executors import LocalExecutor
+    from .lock import BatchLock
+
+    inputs, missing, skipped = find_inputs(paths)
+    page_workers = workers or os.cpu_count() or 1
+    executor = LocalExecutor(1, timeout or timeout_per_file(),
+                             default_memory_limit(page_workers) if memory_limit is None else memory_limit,
+                             page_workers=page_workers)
+    limits = limits or Limits.from_env()
+    lock = BatchLock(db).acquire(wait, on_wait)  # a running batch owns the database
     try:
-        run_id = wl.start_run(con)
-        summary = IngestSummary(run_id, db)
-
-        def emit(res: FileResult) -> None:
-            summary.results.append(res)
-            if on_result:
-                on_result(res)
-
-        for s in [Skipped(p, "no such file or directory") for p in missing] + skipped:
-            emit(record_skipped(con, run_id, s))
-        for item in files:
-            try:
-                res = _one(con, run_id, item, pool, engine, searchable_dir)
-            except Exception as exc:  # noqa: BLE001 — one file's fault; a dead database fails below too
-                err = f"internal error: {type(exc).__name__}: {str(exc)[:200]}".splitlines()[0]
-                wl.record_failure(con, run_id=run_id, path=item.path, sha256=None, media_type=None,
-                                  stage="load", error=err, version=PIPELINE_VERSION)
-                res = FileResult(item.path, "failed", None, "failed", stage="load", error=err)
-            emit(res)
-        wl.finish_run(con, run_id, len(files) + len(missing) + len(skipped),
-                      summary.count("loaded") + summary.count("unchanged"), summary.count("failed"))
+        return take_in(db, inputs, missing, skipped, command="ingest", executor=executor, retry_failed=True,
+                       ordered=True, wait=wait, snapshot=snapshot, on_result=on_result, on_wait=on_wait,
+                       job=lambda item, sha: FileJob(item.path, sha, item.parts, engine, searchable_dir,
+                                                     limits=limits))
     finally:
-        pool.close()
-        con.close()
-    return summary
+        lock.release()
 
 
 def record_skipped(con, run_id: int, s: Skipped) -> FileResult:
-    """A path that was not read (missing, a pipe, a broken link …): a failures
-    row, no document."""
-    con.execute("INSERT INTO failures VALUES (?,?,?,?)", [run_id, stored_path(s.path), "read", s.reason])
+    """A path that was not read (a pipe, a broken link …): a failures row, no document."""
+    wl.add_failure(con, run_id, s.path, "read", s.reason)
     return FileResult(s.path, "failed", status="failed", stage="read", error=s.reason)
-
-
-def _one(con, run_id: int, item: Input, pool: _LazyPool, engine: str,
-         searchable_dir: str | None) -> FileResult:
-    path = item.path
-    sha = input_sha(list(item.parts)) if item.parts else document_sha(path)
-    if sha:
-        k = wl.known(con, sha)
-        if k and k.pipeline_version == PIPELINE_VERSION and k.status != "failed":
-            note = None if k.source_path == stored_path(path) else f"same content as {k.source_path}"
-            return FileResult(path, "unchanged", k.doc_id, k.status, note=note)
-    p = process(FileJob(path, sha, item.parts, engine, searchable_dir), pool.map)
-    return write_processed(con, run_id, p)
 
 
 class _Deadline:

@@ -72,7 +72,8 @@ BAD = {  # file → (stage, reason as recorded)
     "lying.pdf": ("extract", "not a report"),  # read as the web page it is
     "noise.png": ("extract", "not a report"),
     "minutes.pdf": ("extract", "not a report"),
-    "bomb.png": ("read", "image too large (DecompressionBombError: refused as a possible decompression bomb)"),
+    "bomb.png": ("read", "image too large (DecompressionBombError: refused as a possible decompression bomb; "
+                         "the limit is 100 megapixels a page"),
     "secret.txt": ("read", "permission denied"),
 }
 
@@ -208,7 +209,7 @@ def _wait_for_lock(db: Path, proc: subprocess.Popen) -> None:
         time.sleep(0.05)
 
 
-def test_second_batch_exits_and_readers_never_break_the_batch(tmp_path, reports):
+def test_second_batch_waits_then_exits_3_and_readers_never_break_the_batch(tmp_path, reports):
     db = tmp_path / "l.duckdb"
     inbox = tmp_path / "inbox"  # the text reports and a scan: long enough to query during it
     shutil.copytree(reports, inbox)
@@ -220,9 +221,11 @@ def test_second_batch_exits_and_readers_never_break_the_batch(tmp_path, reports)
     _wait_for_lock(db, first)
 
     t0 = time.monotonic()
-    second = cli("batch", inbox, "--db", db)
-    assert second.returncode == 2 and time.monotonic() - t0 < 10
-    assert "another batch is running" in second.stderr and len(second.stderr.strip().splitlines()) == 1
+    second = cli("batch", inbox, "--db", db, "--wait", "1")
+    assert second.returncode == 3 and time.monotonic() - t0 < 15  # 3: the database is busy
+    waiting, gave_up = second.stderr.strip().splitlines()  # one line when it waits, one when it stops
+    assert "another batch is running" in waiting and "waiting up to 1 s" in waiting
+    assert "another batch is running" in gave_up and "(waited 1 s)" in gave_up
     assert first.poll() is None  # the second one gave up while the first was still running
 
     # a reader keeps the file open until the batch says it waits for it (it does

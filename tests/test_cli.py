@@ -45,7 +45,7 @@ def test_query_is_read_only_and_errors_are_one_line(tmp_path, seed_path):
     p = run("query", "DELETE FROM documents", "--db", db, check=1)
     assert p.stderr.startswith("reportdb: query refused: DELETE") and len(p.stderr.strip().splitlines()) == 1
     assert duckdb.connect(str(db), read_only=True).execute("SELECT count(*) FROM documents").fetchone()[0] == 1
-    p = run("query", "SELECT 1", "--db", tmp_path / "none.duckdb", check=2)
+    p = run("query", "SELECT 1", "--db", tmp_path / "none.duckdb", check=4)  # 4: database unusable
     assert "no such database" in p.stderr
     run("show", "zzzz", "--db", db, check=1)
 

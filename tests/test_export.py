@@ -64,7 +64,7 @@ def test_errors(tmp_path):
         export(str(tmp_path / "none.duckdb"), str(tmp_path / "out"), "xml")
     p = subprocess.run([sys.executable, "-m", "pipeline.cli", "export", str(tmp_path / "o"),
                         "--db", str(tmp_path / "none.duckdb")], capture_output=True, text=True)
-    assert p.returncode == 2 and p.stderr.strip().count("\n") == 0 and "no database" in p.stderr
+    assert p.returncode == 4 and p.stderr.strip().count("\n") == 0 and "no database" in p.stderr  # 4: unusable
 
 
 def test_an_export_replaces_the_folder_whole(db, tmp_path):

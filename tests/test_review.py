@@ -218,8 +218,8 @@ def test_no_correction_while_a_batch_owns_the_database(db, tmp_path):
     path = str(tmp_path / "l.duckdb")
     shutil.copy(db[0], path)
     with BatchLock(path):
-        res = runner.invoke(app, ["correct", db[1], *_typo_cell(), "15", "--by", "x", "--db", path])
-    assert res.exit_code == 2 and "another batch is running" in res.output
+        res = runner.invoke(app, ["correct", db[1], *_typo_cell(), "15", "--by", "x", "--db", path, "--wait", "0"])
+    assert res.exit_code == 3 and "another batch is running" in res.output  # 3: the database is busy
     con = duckdb.connect(path, read_only=True)
     assert con.execute("SELECT count(*) FROM corrections").fetchone()[0] == 0
     con.close()

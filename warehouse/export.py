@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from .query import DatabaseUnavailable
+from .query import DatabaseUnusable, open_read_only
 from .views import VIEWS
 
 
@@ -65,7 +65,7 @@ def export(db: str, out_dir: str, fmt: str = "parquet", overwrite: bool = False)
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (choose {' or '.join(FORMATS)})")
     if not Path(db).exists():
-        raise DatabaseUnavailable(f"no database at {db}")
+        raise DatabaseUnusable(f"no database at {db}")
     target = Path(out_dir)
     if target.exists() and not target.is_dir():
         raise ExportRefused(f"{target} exists and is not a folder")
@@ -89,7 +89,7 @@ def export(db: str, out_dir: str, fmt: str = "parquet", overwrite: bool = False)
 
 
 def _write(db: str, out: Path, fmt: str) -> list[Exported]:
-    con = duckdb.connect(db, read_only=True)
+    con = open_read_only(db, opener=lambda path: duckdb.connect(path, read_only=True))  # waits out a window
     try:
         present = {r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables").fetchall()}

@@ -105,7 +105,8 @@ def load_document(con: duckdb.DuckDBPyConnection, *, path: str, sha256: str, med
 def record_failure(con: duckdb.DuckDBPyConnection, *, run_id: int, path: str, sha256: str | None,
                    media_type: str | None, stage: str, error: str, version: str,
                    engines: dict[str, str] | None = None) -> str:
-    """A file that could not be loaded: a ``failed`` document row and a failures row."""
+    """A file that could not be loaded: a ``failed`` document row and a failures row
+    (tried by this run)."""
     path, error = stored_path(path), stored_text(error)
     doc_id = doc_id_for(sha256, path)
     con.execute("BEGIN TRANSACTION")
@@ -114,7 +115,7 @@ def record_failure(con: duckdb.DuckDBPyConnection, *, run_id: int, path: str, sh
         con.execute("INSERT INTO documents (doc_id, source_path, sha256, media_type, status, "
                     "pipeline_version, ingested_at, engines) VALUES (?,?,?,?,?,?,?,?)",
                     [doc_id, path, sha256, media_type, "failed", version, _now(), _json(engines)])
-        con.execute("INSERT INTO failures VALUES (?,?,?,?)", [run_id, path, stage, error])
+        add_failure(con, run_id, path, stage, error, sha256)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -171,14 +172,27 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> No
         con.unregister(view)
 
 
-def start_run(con: duckdb.DuckDBPyConnection) -> int:
+def add_failure(con: duckdb.DuckDBPyConnection, run_id: int, path: str, stage: str, error: str,
+                sha256: str | None = None, tried_run_id: int | None = None) -> None:
+    """One failures row. ``tried_run_id``: the run that tried the file (this one
+    unless the file failed before and was not tried again)."""
+    con.execute("INSERT INTO failures (run_id, source_path, stage, error, sha256, tried_run_id) "
+                "VALUES (?,?,?,?,?,?)", [run_id, stored_path(path), stage, stored_text(error), sha256,
+                                         run_id if tried_run_id is None else tried_run_id])
+
+
+def start_run(con: duckdb.DuckDBPyConnection, command: str | None = None) -> int:
     run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchone()[0]
-    con.execute("INSERT INTO runs VALUES (?, ?, NULL, 0, 0, 0)", [run_id, _now()])
+    con.execute("INSERT INTO runs (run_id, started_at, finished_at, files_seen, files_loaded, files_failed, "
+                "files_unchanged, files_failed_before, command) VALUES (?, ?, NULL, 0, 0, 0, 0, 0, ?)",
+                [run_id, _now(), command])
     return run_id
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, seen: int, loaded: int,
-               failed: int) -> None:
-    con.execute("UPDATE runs SET finished_at = ?, files_seen = ?, files_loaded = ?, "
-                "files_failed = ? WHERE run_id = ?", [_now(), seen, loaded, failed, run_id])
+               failed: int, unchanged: int = 0, failed_before: int = 0) -> None:
+    """The run's counts, as its summary prints them (``runs`` in the README)."""
+    con.execute("UPDATE runs SET finished_at = ?, files_seen = ?, files_loaded = ?, files_failed = ?, "
+                "files_unchanged = ?, files_failed_before = ? WHERE run_id = ?",
+                [_now(), seen, loaded, failed, unchanged, failed_before, run_id])
     refresh_report_status(con)  # another year of an agency can change its findings

@@ -18,20 +18,54 @@ from typing import Callable
 
 import duckdb
 
+from ocr import limits as _limits
+
 from .paths import stored_path
 from .schema import connect
 
 
 class DatabaseUnavailable(Exception):
-    """The database file is missing or held by a writer."""
+    """The database cannot be used now: busy (``DatabaseBusy``) or unusable
+    (``DatabaseUnusable``)."""
 
 
-READ_WAIT = 60.0  # seconds a reader waits for a writer's commit window to close
+class DatabaseBusy(DatabaseUnavailable):
+    """Another process holds the database (or its batch lock) past the wait: exit 3."""
 
 
-def _holder(msg: str) -> str:
-    m = re.search(r"PID (\d+)", msg)
+class DatabaseUnusable(DatabaseUnavailable):
+    """The database is missing, not a DuckDB file, damaged or unreadable: exit 4."""
+
+
+READ_WAIT = _limits.READ_WAIT  # seconds a reader waits for a writer's commit window to close
+
+
+def set_read_wait(seconds: float) -> None:
+    """The wait of every reader in this process that is not given one (``--wait``)."""
+    global READ_WAIT
+    READ_WAIT = seconds
+
+
+def lock_conflict(exc: BaseException) -> bool:
+    """DuckDB's refusal because another process has the file open."""
+    msg = str(exc).lower()
+    return "lock" in msg and ("conflicting" in msg or "could not set" in msg)
+
+
+def holder(exc_or_msg) -> str:
+    m = re.search(r"PID (\d+)", str(exc_or_msg))
     return f"process {m.group(1)}" if m else "another process"
+
+
+_holder = holder
+
+
+def unusable(db: str, exc: BaseException) -> DatabaseUnusable:
+    """DuckDB's reason in one line, with what it means for the user (not DuckDB's
+    advice, which is about its own command-line tool)."""
+    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    msg = re.sub(r"\s*See also https?://\S+", "", msg)
+    return DatabaseUnusable(f"{db}: cannot be used as a database ({msg})")
 
 
 class QueryRefused(Exception):
@@ -53,33 +87,60 @@ def _confined_connect(db: str, allow_files: bool) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(db, read_only=True, config=dict(FILES_ALLOWED if allow_files else CONFINED))
 
 
-def open_read_only(db: str, wait: float = READ_WAIT,
+def open_read_only(db: str, wait: float | None = None,
                    on_wait: Callable[[str], None] | None = None,
                    opener: Callable[[str], duckdb.DuckDBPyConnection] | None = None
                    ) -> duckdb.DuckDBPyConnection:
     """Open ``db`` read-only (with ``opener``, by default ``schema.connect``). While a
     writer holds the file (a batch commits in short windows) try again for up to
-    ``wait`` seconds, telling ``on_wait`` why once."""
+    ``wait`` seconds (default ``READ_WAIT``), telling ``on_wait`` why once; then
+    ``DatabaseBusy``. A missing or damaged file: ``DatabaseUnusable``."""
     opener = opener or (lambda path: connect(path, read_only=True))
+    wait = READ_WAIT if wait is None else wait
     if not Path(db).exists():
-        raise DatabaseUnavailable(f"{db}: no such database (run 'reportdb ingest' first)")
+        raise DatabaseUnusable(f"{db}: no such database (run 'reportdb ingest' first)")
     deadline = time.monotonic() + wait
     told = False
     while True:
         try:
             return opener(db)
-        except duckdb.IOException as exc:
+        except duckdb.Error as exc:
             msg = str(exc).splitlines()[0]
-            if "lock" not in msg.lower():
-                raise DatabaseUnavailable(f"{db}: {msg}") from exc
+            if not lock_conflict(exc):
+                raise unusable(db, exc) from exc
             if time.monotonic() >= deadline:
-                raise DatabaseUnavailable(f"{db}: being written by {_holder(msg)}; still busy after "
-                                          f"{wait:g} s, try again when it finishes") from exc
+                raise DatabaseBusy(f"{db}: being written by {_holder(msg)}; still busy after "
+                                   f"{wait:g} s, try again when it finishes") from exc
             if not told and on_wait is not None:
                 on_wait(f"{db}: being written by {_holder(msg)} (a batch commits in short "
                         f"windows); waiting up to {wait:g} s")
                 told = True
             time.sleep(0.05)
+
+
+def open_writable(db: str, wait: float | None = None,
+                  on_wait: Callable[[str], None] | None = None) -> duckdb.DuckDBPyConnection:
+    """Open ``db`` for writing (``schema.connect``: the schema is created or
+    upgraded), trying again for up to ``wait`` seconds while another process has
+    the file open (a reader on the writer's file, a batch's commit window),
+    telling ``on_wait`` once; then ``DatabaseBusy``. A damaged file: ``DatabaseUnusable``."""
+    wait = _limits.WRITE_WAIT if wait is None else wait
+    deadline = time.monotonic() + wait
+    told = False
+    while True:
+        try:
+            return connect(db)
+        except duckdb.Error as exc:
+            if not lock_conflict(exc):
+                raise unusable(db, exc) from exc
+            who = holder(exc)
+            if time.monotonic() >= deadline:
+                raise DatabaseBusy(f"{db}: held open by {who} for {wait:g} s; nothing was written "
+                                   "(a notebook or BI tool should open the snapshot beside it instead)") from exc
+            if not told and on_wait is not None:
+                on_wait(f"{db}: open in {who} (a reader holding the database file?); waiting up to {wait:g} s")
+                told = True
+            time.sleep(0.1)
 
 
 @dataclass
@@ -126,7 +187,7 @@ def check_statement(con: duckdb.DuckDBPyConnection, sql: str, allow_files: bool 
     return st
 
 
-def run_query(db: str, sql: str, wait: float = READ_WAIT,
+def run_query(db: str, sql: str, wait: float | None = None,
               on_wait: Callable[[str], None] | None = None, allow_files: bool = False) -> Result:
     """Run one read statement on a confined read-only connection (module docstring).
     Raises ``QueryRefused`` for anything else, ``duckdb.Error`` for bad SQL;

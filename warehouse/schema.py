@@ -93,19 +93,23 @@ CREATE TABLE IF NOT EXISTS flags (
     severity VARCHAR                 -- review | info
 );
 
+-- one ingest or batch run; the counts are the run's printed summary:
+-- files_seen = files_loaded + files_unchanged + files_failed + files_failed_before
 CREATE TABLE IF NOT EXISTS runs (
     run_id INTEGER PRIMARY KEY,
     started_at TIMESTAMP,
-    finished_at TIMESTAMP,
-    files_seen INTEGER,
-    files_loaded INTEGER,
-    files_failed INTEGER
+    finished_at TIMESTAMP,           -- NULL: the run was killed or stopped (exit 3)
+    files_seen INTEGER,              -- documents found (batch) or given (ingest)
+    files_loaded INTEGER,            -- read and loaded by this run (ok or needs_review)
+    files_failed INTEGER             -- tried by this run and failed
 );
 
+-- a file without a loaded document at the end of a run: each run lists the files it
+-- failed and (batch) the files that failed before and were not tried again
 CREATE TABLE IF NOT EXISTS failures (
     run_id INTEGER,
     source_path VARCHAR,
-    stage VARCHAR,                   -- read | extract | load
+    stage VARCHAR,                   -- read | extract | load | worker
     error VARCHAR
 );
 
@@ -185,6 +189,13 @@ ALTER TABLE documents ADD COLUMN IF NOT EXISTS region_source VARCHAR;    -- divi
 ALTER TABLE documents ADD COLUMN IF NOT EXISTS engines VARCHAR;
 -- the report itself, apart from its reading (warehouse.findings): consistent | findings
 ALTER TABLE documents ADD COLUMN IF NOT EXISTS report_status VARCHAR;
+-- runs: the rest of the summary (issue 20)
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS files_unchanged INTEGER;      -- loaded before, same bytes
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS files_failed_before INTEGER;  -- failed in an earlier run, not tried again
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS command VARCHAR;              -- batch | ingest
+-- failures: which content, and which run tried it (< run_id: failed before, not tried again)
+ALTER TABLE failures ADD COLUMN IF NOT EXISTS sha256 VARCHAR;
+ALTER TABLE failures ADD COLUMN IF NOT EXISTS tried_run_id INTEGER;
 
 CREATE TABLE IF NOT EXISTS region_candidates (
     doc_id VARCHAR NOT NULL,

@@ -121,11 +121,28 @@ def run_reportdb(item: dict, engine: str) -> dict:
     return {"name": item["name"], "kind": item["kind"], "status": x.status, "truth_status": truth["status"],
             "cells": len(truth["cells"]), "wrong": wrong, "silent": len(wrong) if x.status == "ok" else 0,
             "cer": cer(read, ref), "cer_lenient": cer(read, ref, lenient=True),
+            "mentions": mentions_found(truth.get("mentions", []), x.mentions),
             "pages": len(src.pages), "seconds": wall, "timings": src.timings,
             "page_seconds": src.page_seconds,
             "grid_pages": {p.number: [[(c.row, c.col, c.text) for c in g.cells] for g in p.grids]
                            for p in src.pages}, "n_grids": len(grids),
             "flags": sorted({f.flag for f in x.flags if f.severity == "review"})}
+
+
+def mentions_found(truth: list[dict], got) -> tuple[int, int]:
+    """(narrative figures found, figures in the truth): each truth figure (value, unit,
+    qualifier) matched once by one the reading stated."""
+    pool: dict[tuple, int] = {}
+    for m in got:
+        k = (float(m.value) if m.value is not None else None, m.unit, m.qualifier)
+        pool[k] = pool.get(k, 0) + 1
+    found = 0
+    for t in truth:
+        k = (float(t["value"]) if t["value"] is not None else None, t["unit"], t["qualifier"])
+        if pool.get(k):
+            pool[k] -= 1
+            found += 1
+    return found, len(truth)
 
 
 def raw_tesseract(page: str) -> float:
@@ -255,6 +272,7 @@ def _row(kind, rs, errs, by_name, floor, peer) -> str:
                     (r["truth_status"] == "ok" and r["status"] == "needs_review" and r["wrong"]))
     needless = sum(1 for r in rs if r["truth_status"] == "ok" and r["status"] == "needs_review"
                    and not r["wrong"])
+    ment = (sum(r.get("mentions", (0, 0))[0] for r in rs), sum(r.get("mentions", (0, 0))[1] for r in rs))
     d = sum(r["cer"][0] for r in rs), sum(r["cer"][1] for r in rs)
     dl = sum(r["cer_lenient"][0] for r in rs), sum(r["cer_lenient"][1] for r in rs)
     secs, raw, table_secs, table_raw = _seconds(rs, by_name, floor)
@@ -277,7 +295,7 @@ def _row(kind, rs, errs, by_name, floor, peer) -> str:
     nan = float("nan")
     return (f"| {kind} | {len(rs)}{f' (+{len(errs)} failed)' if errs else ''} | "
             f"{100 * (cells - wrong) / max(1, cells):.2f} % | {wrong} | {silent} | {status_ok}/{len(rs)} | "
-            f"{needless} | "
+            f"{needless} | {100 * ment[0] / max(1, ment[1]):.1f} % | "
             f"{100 * d[0] / max(1, d[1]):.2f} / {100 * dl[0] / max(1, dl[1]):.2f} % | "
             f"{secs:.2f} | {raw or nan:.2f} | {table_secs:.2f} / {table_raw:.2f} | "
             + (f"{100 * peer_right / max(1, peer_total):.1f} % | " if peer else "— | ")
@@ -291,10 +309,10 @@ def summarise(items, results, floor, peer, wall, floor_wall, args) -> str:
              f"reportdb wall {wall:.0f} s" + (f", raw tesseract wall {floor_wall:.0f} s" if floor_wall else ""),
              "",
              "| kind | docs | cells exact | wrong | silent errors | status right | needless flags "
-             "| CER strict / lenient "
+             "| narrative figures | CER strict / lenient "
              "| s/page reportdb | s/page raw tesseract | table pages: reportdb / raw | img2table cells "
              "| reportdb cells (same pages) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     kinds = list(dict.fromkeys(it["kind"] for it in items))
     for kind in kinds:
         rs = [r for r in results if r.get("kind") == kind]

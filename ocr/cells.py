@@ -311,6 +311,30 @@ def _minus_lost(binary: np.ndarray, glyphs: list[Box], text: str) -> bool:
     return height <= 0.3 * (y1 - y0) and (x1 - x0) >= 1.5 * height and 0.25 <= middle <= 0.75
 
 
+def _faint_minus(gray: np.ndarray, ink: Box) -> bool:
+    """A short flat stroke just left of a number's digits, at mid height, that the
+    page's threshold left out: a minus sign printed thin (a 9 pt hyphen on a phone
+    photo came back as a grey smudge, and −6 was read 6). Looked for on the grey
+    page against the paper around it; a dash shape only (wide, flat, dark enough)."""
+    h = ink[3] - ink[1]
+    if h < 8:
+        return False
+    x1 = ink[0] - max(1, h // 12)
+    x0 = max(0, x1 - int(0.9 * h))
+    y0, y1 = ink[1] + int(0.3 * h), ink[1] + int(0.75 * h)
+    region = gray[y0:y1, x0:x1].astype(np.float32)
+    if region.size == 0 or region.shape[1] < 3:
+        return False
+    paper = float(np.median(gray[max(0, ink[1] - h // 2):ink[3] + h // 2, x0:x1]))
+    dark = region < paper - 40
+    rows = np.flatnonzero(dark.sum(axis=1) >= max(3, int(0.25 * h)))
+    if rows.size == 0 or rows[-1] - rows[0] + 1 > max(2, int(0.25 * h)):
+        return False
+    cols = np.flatnonzero(dark[rows[0]:rows[-1] + 1].any(axis=0))
+    width = cols[-1] - cols[0] + 1 if cols.size else 0
+    return width >= max(3, int(0.25 * h)) and width >= 2 * (rows[-1] - rows[0] + 1)
+
+
 def _glyph_inks(binary: np.ndarray, ink: Box) -> list[Box]:
     """The boxes of a value cell's glyphs, each as high as the cell's ink (so a
     decimal point keeps its place at the foot of the line)."""
@@ -434,9 +458,11 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
                         text, share = g_text, g_share
                 if n in lost:
                     share = min(share, LOW - 0.01)
-                if text and _minus_lost(binary, boxes[n], text):
-                    # the flat first glyph is a minus sign the digit readings dropped: told by
-                    # shape alone, so never sure (unless the identities vouch, it is reviewed)
+                if text and (_minus_lost(binary, boxes[n], text)
+                             or (not text.startswith("-") and _faint_minus(gray, inks[i]))):
+                    # the flat first glyph is a minus sign the digit readings dropped (or one
+                    # too faint for the binary copy, next to the digits on the grey page): told
+                    # by shape alone, so never sure (unless the identities vouch, it is reviewed)
                     text, alts, share = "-" + text, (text, *alts), min(share, LOW - 0.01)
                 if text:
                     readings[i] = CellReading(text, round(min(SURE, share), 3),

@@ -339,16 +339,28 @@ def join_split_rows(spec: TableSpec, rows: list[TableRow]) -> tuple[list[TableRo
     return out, joined
 
 
-def _split_header(rows: list[TableRow]) -> int:
+def _split_header(rows: list[TableRow], spec: TableSpec | None = None) -> int:
+    """Where the header ends: at the first row that is a body row, one whose label is
+    a row of the table or that holds values in at least half of the value columns.
+    A stray digit OCR reads in a header cell (a glyph of the corner note read as 1)
+    does not end the header: the rows under it would lose their column names and
+    the note would be taken for a row label."""
+    need = max(1, len(canonical_leaves(spec)) // 2) if spec is not None else 1
+    need = min(need, 7)
     for i, r in enumerate(rows):
-        if has_values(r):
+        if not has_values(r):
+            continue
+        labels = _labels_of(r)
+        n = len({(r.bboxes[j] if r.bboxes and r.bboxes[j] is not None else j)
+                 for j, t in enumerate(r.cells) if t.strip() and is_value(t)})
+        if n >= need or (spec is not None and labels and best_match(labels[-1][1], spec.rows) is not None):
             return i
     return len(rows)
 
 
 def _map_matrix(spec: TableSpec, rows: list[TableRow], col: _Collector) -> None:
     """Tables 3 and 4: a header block, then labelled value rows."""
-    first = _split_header(rows)
+    first = _split_header(rows, spec)
     leaves_by_grid: dict[int | None, list[Leaf]] = {}
     header = rows[:first]
     expected = len(canonical_leaves(spec))

@@ -102,3 +102,16 @@ def test_the_year_from_the_closing_date_and_a_misread_title_year_mended():
     # typed text that disagrees with itself is the report's own mistake: kept as printed
     fixed, flags = _settle_year(misread, _blocks("某局", "2022年2月1日"), ocr=False)
     assert fixed.year == 2024 and flags == []
+
+
+def test_a_stray_digit_in_the_header_does_not_end_it():
+    # the corner note wrapped in a narrow column, one of its glyphs OCR'd as 1: the header
+    # went on below it, and the note must not be taken for a row label
+    note = "（本列数据的勾稽关系为：第一项加第二项之和，"
+    rows = [TableRow((note, "1", "申请人情况", "", "", "", "", "", ""), 1),
+            TableRow(("等于第三项加第四项之和）", "", "自然人", "法人或其他组织", "", "", "", "", "总计"), 1),
+            TableRow(("", "", "", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", ""), 1),
+            TableRow(("一、本年新收政府信息公开申请数量", "") + V7, 1)]
+    m = map_table(REQ, rows, "ocr")
+    assert {(c.row_key, c.col_key) for c in m.cells} == {("new", c.key) for c in REQ.cols}
+    assert not _flags(m, "unrecognised_row") and not _flags(m, "header_unrecognised")

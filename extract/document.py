@@ -24,18 +24,23 @@ from .templates import FORMATS, detect_format, expected_format, load_spec
 from .layout import TableRow
 
 _SECTION_TABLES = {2: "proactive", 3: "requests", 4: "appeals"}
-_CONTENT_HINTS = {"proactive": ("第二十条",), "requests": ("申请人情况", "自然人", "本年新收"),
-                  "appeals": ("行政复议", "行政诉讼")}
+_CONTENT_HINTS = {"proactive": ("第二十条", "信息内容", "规范性文件", "行政许可", "行政处罚", "事业性收费"),
+                  "requests": ("申请人情况", "自然人", "本年新收", "第一项加第二项", "法人或其他", "商业企业",
+                               "予以公开", "办理结果"),
+                  "appeals": ("行政复议", "行政诉讼", "直接起诉", "复议后起诉")}
 
 
 def _table_key(block: layout.Block) -> str | None:
-    if block.section in _SECTION_TABLES:
-        return _SECTION_TABLES[block.section]
-    text = "".join("".join(r.cells) for r in block.rows[:6])
-    for key, hints in _CONTENT_HINTS.items():
-        if any(h in text for h in hints):
-            return key
-    return None
+    """Which table a block is: what its first rows print, when that names exactly one
+    table (a section heading OCR garbled, ``SS三、收到和处理…``, left table 3 in section
+    二), else the section it stands in."""
+    text = "".join("".join(r.cells) for r in block.rows[:8])
+    hits = {key: sum(h in text for h in hints) for key, hints in _CONTENT_HINTS.items()}
+    best = max(hits, key=lambda k: hits[k])
+    if hits[best] and sum(1 for v in hits.values() if v == hits[best]) == 1 and \
+            (hits[best] >= 2 or block.section not in _SECTION_TABLES):
+        return best
+    return _SECTION_TABLES.get(block.section, best if hits[best] else None)
 
 
 def _origin(source: Source, rows: list[TableRow]) -> str:

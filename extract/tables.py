@@ -1,17 +1,28 @@
-"""Printed table rows → cells under the spec's (table, row, col) keys.
+"""Printed table rows → cells under the spec's (table, row, col) keys: the one grid
+reader, whatever made the grid (a PDF's text layer, a scan, Word, a web page, a
+tab-separated dump).
 
 Rows arrive either from a ruled grid (merged cells expanded, so positions are
 reliable) or from a flattened text dump (tab-separated, where multi-level headers
 and label columns are misaligned and only the *order* of values is reliable).
-The mapping is the same for both:
+Reading a table is aligning what was printed to the format, which fixes every
+row, column and block:
 
-* header rows → one header path per column (``行政诉讼 › 复议后起诉 › 结果维持``);
-  a header cell spans right until the next cell on its own line or a line above;
-* the value columns are the columns whose path ends in a known column label;
+* grids of a table that runs over pages are put on one set of columns
+  (``extract.stitch``), and rows a page break cut in two are joined where the
+  format reads the joined label (``join_split_rows``);
+* the header ends at the first body row; header rows → one header path per column
+  (``行政诉讼 › 复议后起诉 › 结果维持``); the value columns are the columns whose
+  path ends in a known column label, or, where OCR could not read the header, the
+  header's cells over the value columns when they are exactly the format's
+  (``structural_leaves``);
 * a data row's labels say its row key (``（三）不予公开`` › ``1.属于国家秘密`` →
-  ``denied_state_secret``); its values go to the value columns by position (grid)
-  or in order (dump);
-* anything that cannot be placed is flagged, never guessed.
+  ``denied_state_secret``); a row whose label matches nothing is placed by the
+  format's order when the rows read around it leave exactly its row open
+  (``_by_order``); table 2's block is the one its row labels belong to;
+* values go to the value columns by position (grid) or in order (dump);
+* anything that cannot be placed is flagged, never guessed; every placement the
+  print alone did not make is an info flag naming how it was made.
 """
 
 from __future__ import annotations

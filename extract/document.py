@@ -26,7 +26,8 @@ from .layout import TableRow
 _SECTION_TABLES = {2: "proactive", 3: "requests", 4: "appeals"}
 _CONTENT_HINTS = {"proactive": ("第二十条", "信息内容", "规范性文件", "行政许可", "行政处罚", "事业性收费"),
                   "requests": ("申请人情况", "自然人", "本年新收", "第一项加第二项", "法人或其他", "商业企业",
-                               "予以公开", "办理结果"),
+                               "予以公开", "办理结果", "不予公开", "无法提供", "不予处理", "其他处理",
+                               "国家秘密", "结转下年度"),
                   "appeals": ("行政复议", "行政诉讼", "直接起诉", "复议后起诉")}
 
 
@@ -153,8 +154,13 @@ def extract(source: Source) -> Extraction:
     if fmt_key in FORMATS:
         fmt = load_spec()[fmt_key]
         grouped: dict[str, list[TableRow]] = {}
+        last: tuple[str, int] | None = None  # the table before, and its width
         for b in tables:
             key = _table_key(b)
+            if key is None and last is not None and len(b.rows[0].cells) == last[1]:
+                key = last[0]  # rows that name no table, as wide as the table before: its continuation
+            if key is not None:
+                last = (key, len(b.rows[-1].cells))
             if key is None:
                 flags.append(Flag("unrecognised_table", f"page={b.page}",
                                   f"a table of {len(b.rows)} rows matches no table of the format"))

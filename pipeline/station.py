@@ -333,7 +333,7 @@ def apply(db: str, doc_id: str, action: str, table: str, row: str, col: str, val
 
     if not by:
         return "give your name first (top of the page)"
-    if action not in ("confirm", "correct", "accept"):
+    if action not in ("confirm", "correct", "accept", "copy"):
         return f"unknown action {action!r}"
     try:
         lock = BatchLock(db).acquire()
@@ -348,6 +348,8 @@ def apply(db: str, doc_id: str, action: str, table: str, row: str, col: str, val
                 if raw is None:
                     return "no such cell"
                 res = correct(con, doc_id, table, row, col, raw[0] or "", by, note or "confirmed as printed")
+            elif action == "copy":  # the correction a copy of the report offers
+                res = correct(con, doc_id, table, row, col, None, by, note, from_copy=True)
             else:
                 res = correct(con, doc_id, table, row, col, None if action == "accept" else value, by, note,
                               accept=action == "accept")
@@ -357,7 +359,8 @@ def apply(db: str, doc_id: str, action: str, table: str, row: str, col: str, val
         return f"not saved: {exc}"
     finally:
         lock.release()
-    return f"saved (correction #{res.correction_id}): the document is now {res.status}"
+    offered = f"; offered to its copies {', '.join(res.offered)}" if res.offered else ""
+    return f"saved (correction #{res.correction_id}): the document is now {res.status}{offered}"
 
 
 def serve(db: str, host: str = "127.0.0.1", port: int = 8765, allow_remote: bool = False) -> None:

@@ -166,6 +166,40 @@ FROM cur a JOIN r b ON b.agency = a.agency AND b.region_code IS NOT DISTINCT FRO
                    AND b.year = a.year - 1
 GROUP BY a.agency, a.region_code, a.year, b.year, a.section, a.doc_id, b.doc_id
 """,
+    # publication against the legal deadline, where the file says when it was published
+    # (documents.published_on: a web page's 发布时间, a crawler's field; never the
+    # sign-off date). From the 2019 reports on (条例 as revised in 2019, 第四十九/五十条)
+    # a department publishes by 1月31日 and a government (township and street offices
+    # with it) by 3月31日 of the next year; before, every body by 3月31日
+    "v_publication": """
+SELECT d.doc_id, d.year, d.agency, d.agency_kind, d.province, d.region_code, d.published_on,
+       d.published_basis,
+       make_date(d.year + 1, CASE WHEN d.year >= 2019 AND d.agency_kind IN ('department', 'office')
+                                  THEN 1 ELSE 3 END, 31) AS deadline,
+       date_diff('day', make_date(d.year + 1, CASE WHEN d.year >= 2019 AND d.agency_kind IN ('department', 'office')
+                                                   THEN 1 ELSE 3 END, 31), d.published_on) AS days_late,
+       d.published_on <= make_date(d.year + 1, CASE WHEN d.year >= 2019 AND d.agency_kind IN ('department', 'office')
+                                                    THEN 1 ELSE 3 END, 31) AS on_time
+FROM documents d
+WHERE d.status <> 'failed' AND d.year IS NOT NULL
+""",
+    # the prose sections of a 2019+ report (一 总体情况, 五 问题及改进, 六 其他事项) as printed:
+    # whether the heading is there, how much text follows it, and whether that text is
+    # only 无 (无, 暂无, 没有, 无其他需要报告的事项 …)
+    "v_sections": f"""
+WITH d AS (SELECT doc_id, format FROM documents WHERE status <> 'failed' AND format IN ('gov2021', 'gov2019')),
+n AS (SELECT * FROM (VALUES (1), (5), (6)) AS n(section)),
+p AS (SELECT doc_id, section, count(*) FILTER (WHERE kind = 'heading') AS headings,
+             string_agg(CASE WHEN kind = 'para' THEN text END, '' ORDER BY seq) AS body
+      FROM paragraphs GROUP BY ALL)
+SELECT d.doc_id, d.format, n.section, coalesce(p.headings, 0) > 0 OR p.body IS NOT NULL AS printed,
+       length(regexp_replace(coalesce(p.body, ''), '\\s', '', 'g')) AS characters,
+       regexp_matches(regexp_replace(coalesce(p.body, ''), '[\\s。，、；：:.（）()]', '', 'g'),
+                      '^(无|暂无|没有|本年度无|无其他需要报告的事项|无需要报告的其他事项|本机关无其他需要报告的事项)?$') AS says_nothing,
+       p.body AS text
+FROM d CROSS JOIN n LEFT JOIN p ON p.doc_id = d.doc_id AND p.section = n.section
+WHERE NOT EXISTS (SELECT 1 FROM pages g WHERE g.doc_id = d.doc_id AND g.source NOT IN ('text', 'text_layer', 'html', 'docx'))
+""",
     # the standard measures, each with the count it rests on
     "v_measures": """
 SELECT r.doc_id, r.year, r.format, r.agency, r.agency_kind, r.province, r.city, r.county,
@@ -247,6 +281,36 @@ FROM flags f JOIN documents d USING (doc_id)
 WHERE f.flag = 'year_mismatch' AND d.status <> 'failed'
   AND NOT EXISTS (SELECT 1 FROM pages p WHERE p.doc_id = f.doc_id
                   AND p.source NOT IN ('text', 'text_layer', 'html', 'docx'))
+UNION ALL
+-- a prose section of the format not printed, or printed empty or as 无 (五: the problems
+-- and how they were addressed; 一: the overall account); 六 may say 无, unless the
+-- report charged fees (table 3 counts applications dropped for fees not paid), which
+-- 六 must account for (信息处理费, 国办函〔2020〕109号)
+SELECT doc_id, 'section_missing', 'section ' || section,
+       'section ' || ['一', '', '', '', '五', '六'][section] || ' is not in the report', 'error', NULL
+FROM v_sections WHERE NOT printed
+UNION ALL
+SELECT doc_id, 'section_empty', 'section ' || section,
+       'section ' || ['一', '', '', '', '五', '六'][section] || ' says nothing'
+       || CASE WHEN characters > 0 THEN ' (“' || text || '”)' ELSE ' (no text under its heading)' END,
+       'error', json_object('text', text)::VARCHAR
+FROM v_sections WHERE printed AND says_nothing AND section IN (1, 5)
+UNION ALL
+SELECT s.doc_id, 'fees_not_reported', 'section 6',
+       format('section 六 says nothing{{}}, but table 3 counts {{}} applications dropped for fees not paid '
+              '(申请人逾期未按收费通知要求缴纳费用)',
+              CASE WHEN s.characters > 0 THEN ' (“' || s.text || '”)' ELSE '' END, {_n('c.value')}),
+       'error', json_object('text', s.text, 'cell', 'requests/other_unpaid_fee/total', 'value', c.value)::VARCHAR
+FROM v_sections s JOIN cell_values c ON c.doc_id = s.doc_id AND c.table_key = 'requests'
+     AND c.row_key = 'other_unpaid_fee' AND c.col_key = 'total'
+WHERE s.section = 6 AND s.says_nothing AND c.value > 0
+UNION ALL
+-- published after the legal deadline, where the file says when it was published
+SELECT doc_id, 'published_late', 'published_on',
+       format('published {{}}, {{}} days after the deadline {{}} ({{}})', published_on, days_late, deadline,
+              published_basis),
+       'warning', json_object('published_on', published_on, 'deadline', deadline, 'basis', published_basis)::VARCHAR
+FROM v_publication WHERE published_on IS NOT NULL AND NOT on_time
 UNION ALL
 -- a township or street office reports 规章, which it cannot make
 SELECT c.doc_id, 'rules_by_township', 'proactive rules ' || c.col_key,

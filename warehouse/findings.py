@@ -189,9 +189,12 @@ WHERE d.status <> 'failed' AND d.year IS NOT NULL
     "v_sections": f"""
 WITH d AS (SELECT doc_id, format FROM documents WHERE status <> 'failed' AND format IN ('gov2021', 'gov2019')),
 n AS (SELECT * FROM (VALUES (1), (5), (6)) AS n(section)),
-p AS (SELECT doc_id, section, count(*) FILTER (WHERE kind = 'heading') AS headings,
-             string_agg(CASE WHEN kind = 'para' THEN text END, '' ORDER BY seq) AS body
-      FROM paragraphs GROUP BY ALL)
+p AS (SELECT g.doc_id, g.section, count(*) FILTER (WHERE g.kind = 'heading') AS headings,
+             -- the sign-off under section 六 (the body's name, the date) is not its text
+             string_agg(CASE WHEN g.kind = 'para' AND g.text IS DISTINCT FROM o.agency
+                              AND NOT regexp_full_match(trim(g.text), '\\d{{4}}年\\d{{1,2}}月\\d{{1,2}}日')
+                             THEN g.text END, '' ORDER BY g.seq) AS body
+      FROM paragraphs g JOIN documents o USING (doc_id) GROUP BY ALL)
 SELECT d.doc_id, d.format, n.section, coalesce(p.headings, 0) > 0 OR p.body IS NOT NULL AS printed,
        length(regexp_replace(coalesce(p.body, ''), '\\s', '', 'g')) AS characters,
        regexp_matches(regexp_replace(coalesce(p.body, ''), '[\\s。，、；：:.（）()]', '', 'g'),
@@ -211,12 +214,36 @@ SELECT r.doc_id, r.year, r.format, r.agency, r.agency_kind, r.province, r.city, 
        r.denied / nullif(r.handled, 0)                                    AS denied_share,
        r.new_requests                                                     AS applications,
        a.correction_rate                                                  AS review_correction_rate,
-       coalesce(a.upheld, 0) + coalesce(a.corrected, 0) + coalesce(a.other, 0) AS reviews_decided
+       coalesce(a.upheld, 0) + coalesce(a.corrected, 0) + coalesce(a.other, 0) AS reviews_decided,
+       s.corrected / nullif(s.decided, 0)                                 AS suit_correction_rate,
+       s.decided                                                          AS suits_decided,
+       p.published_on, p.deadline, p.on_time
 FROM v_requests r
 LEFT JOIN (SELECT doc_id, max(value) AS not_held FROM cell_values
            WHERE table_key = 'requests' AND row_key = 'unable_not_held' AND col_key = 'total'
            GROUP BY doc_id) n ON n.doc_id = r.doc_id
 LEFT JOIN v_appeals a ON a.doc_id = r.doc_id AND a.route = 'review'
+LEFT JOIN v_publication p ON p.doc_id = r.doc_id
+LEFT JOIN (SELECT doc_id, sum(corrected) AS corrected,
+                  sum(coalesce(upheld, 0) + coalesce(corrected, 0) + coalesce(other, 0)) AS decided
+           FROM v_appeals WHERE route IN ('suit_direct', 'suit_after_review') GROUP BY doc_id) s
+       ON s.doc_id = r.doc_id
+""",
+    # 不予公开 by ground: each ground's share of the refusals (denied = the 8 grounds summed)
+    "v_refusal_grounds": """
+SELECT r.doc_id, r.year, r.format, r.agency, r.agency_kind, r.province, r.region_code,
+       c.row_key AS ground, c.value AS n, r.denied, c.value / nullif(r.denied, 0) AS share
+FROM v_requests r JOIN cell_values c ON c.doc_id = r.doc_id AND c.table_key = 'requests'
+     AND c.row_key LIKE 'denied\\_%' ESCAPE '\\' AND c.col_key = 'total'
+""",
+    # applications per agency, by the level and kind of body and year (one report per
+    # agency and year: v_reports), with how many reports each mean rests on
+    "v_applications_by_level": """
+SELECT r.year, d.region_level, d.agency_kind, count(*) AS reports, count(q.new_requests) AS reports_with_new,
+       sum(q.new_requests) AS applications, avg(q.new_requests) AS applications_per_agency,
+       median(q.new_requests) AS median_per_agency
+FROM v_reports r JOIN documents d USING (doc_id) JOIN v_requests q USING (doc_id)
+GROUP BY ALL
 """,
     # every finding, one row each: what the report gets wrong, with its evidence (JSON)
     "findings": f"""

@@ -255,7 +255,7 @@ def list_documents(db: str) -> list[dict]:
                 "LEFT JOIN (SELECT doc_id, count(*) AS n FROM findings GROUP BY doc_id) f USING (doc_id) "
                 "LEFT JOIN (SELECT doc_id, count(*) AS n FROM correction_offers GROUP BY doc_id) o "
                 "USING (doc_id)")))
-        except duckdb.CatalogException:  # a database from before findings and copies
+        except (duckdb.CatalogException, duckdb.BinderException, duckdb.InvalidInputException):  # a database from before findings and copies
             cur = con.execute(sql.format(extra="NULL AS report_status, 0 AS findings, 0 AS offers "
                                                "FROM documents d"))
         cols = [c[0] for c in cur.description]
@@ -302,7 +302,8 @@ def _document(con, ref: str, images: bool) -> DocumentView | None:
         view.offers = offers(con, doc_id)
         view.findings = con.execute("SELECT finding, scope, detail, severity FROM findings WHERE doc_id = ? "
                                     "ORDER BY finding, scope", [doc_id]).fetchall()
-    except duckdb.CatalogException:  # a database from before these views: they come at its next write
+    except (duckdb.CatalogException, duckdb.BinderException, duckdb.InvalidInputException):  # a database from before these views
+        # (a missing view is looked for among Python names first): they come at its next write
         pass
     if images:
         view.images = {p: (w, h, sc, bytes(j)) for p, w, h, sc, j in con.execute(

@@ -46,6 +46,9 @@ from .web import STATION_CSP, environment
 UNSURE = 0.75          # below this confidence a value is doubtful (extract.readings' review line)
 PDF_SCALE = 2.0        # born-digital pages are rendered at 144 dpi: digits legible at 1×
 SNIPPET_MARGIN = 6     # points or pixels around a cell's box in its snippet
+SNIPPET_WIDEST = 4.5   # a snippet at most this many times as wide as high: a value printed in a
+                       # wide merged cell (table 2's 本年处理决定数量) is cropped around the cell's
+                       # middle, where the value stands, so that it is not shrunk out of sight
 MAX_RENDER_PX = 6000   # a page rendered larger than this on a side is refused (hostile sizes)
 
 _CSP = STATION_CSP
@@ -290,6 +293,10 @@ class Station:
                    min(im.width, int((x1 + SNIPPET_MARGIN) * scale)), min(im.height, int((y1 + SNIPPET_MARGIN) * scale)))
             if box[2] <= box[0] or box[3] <= box[1]:
                 return PlainTextResponse("empty cell box", status_code=404)
+            widest = int((box[3] - box[1]) * SNIPPET_WIDEST)
+            if box[2] - box[0] > widest:
+                mid = (box[0] + box[2]) // 2
+                box = (mid - widest // 2, box[1], mid + widest // 2, box[3])
             buf = io.BytesIO()
             im.crop(box).convert("L").save(buf, "JPEG", quality=92)
         return Response(buf.getvalue(), media_type="image/jpeg")

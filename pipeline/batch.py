@@ -81,6 +81,7 @@ class Plan:
     failed_before: int = 0  # failed in an earlier run, not tried again
     retries: int = 0        # failed in an earlier run (timed out), tried again
     skipped: int = 0        # paths not read: pipes, devices, broken links, unreadable folders
+    pages: dict[str, int] | None = None  # pages of each document to process (when progress is asked for)
 
 
 _locked = lock_conflict  # compatibility
@@ -175,7 +176,8 @@ def batch(inbox: str | os.PathLike, db: str = DEFAULT_DB, *, workers: int | None
           snapshot_every: float = SNAPSHOT_EVERY, limits: Limits | None = None,
           on_plan: Callable[[Plan], None] | None = None,
           on_result: Callable[[FileResult], None] | None = None,
-          on_wait: Callable[[str], None] | None = None) -> IngestSummary:
+          on_wait: Callable[[str], None] | None = None,
+          on_progress: Callable[[str, int, int | None], None] | None = None) -> IngestSummary:
     """Take in the new and changed documents under ``inbox``. Raises ``BatchError``
     (no inbox), ``DatabaseBusy`` (``LockHeld`` included: another writer, or a
     process holding the file, past ``wait`` seconds) or ``DatabaseUnusable``."""
@@ -192,6 +194,7 @@ def batch(inbox: str | os.PathLike, db: str = DEFAULT_DB, *, workers: int | None
                        retry_failed=retry_failed, wait=wait, snapshot=snapshot,
                        snapshot_every=snapshot_every, commit_interval=commit_interval,
                        largest_first=True, on_plan=on_plan, on_result=on_result, on_wait=on_wait,
+                       on_progress=on_progress,
                        job=lambda item, sha: FileJob(item.path, sha, item.parts, engine, limits=limits))
     finally:
         lock.release()
@@ -239,9 +242,13 @@ def take_in(db: str, inputs: list[Input], missing=(), skipped: list[Skipped] = (
             commit_interval: float = 1.0,
             on_plan: Callable[[Plan], None] | None = None,
             on_result: Callable[[FileResult], None] | None = None,
-            on_wait: Callable[[str], None] | None = None) -> IngestSummary:
+            on_wait: Callable[[str], None] | None = None,
+            on_progress: Callable[[str, int, int | None], None] | None = None) -> IngestSummary:
     """Decide what to process, process it with ``executor``, commit the results in
-    windows and publish the snapshot. The caller holds the batch lock."""
+    windows and publish the snapshot. The caller holds the batch lock.
+    ``on_progress``: the plan counts each document's pages (``Plan.pages``), and
+    the executor tells (path, pages read, OCR pages in all) as a file starts and
+    after each OCR page (``pipeline.progress``)."""
     who = "the batch" if command == "batch" else command
     timeout = timeout or getattr(executor, "timeout", None)
     writer = Writer(db, on_wait, wait, who)
@@ -305,8 +312,15 @@ def take_in(db: str, inputs: list[Input], missing=(), skipped: list[Skipped] = (
     notes = {j.path: (f"timed out before; tried again with {j.timeout:g} s" if j.timeout else None)
              for j in jobs}
     n_unchanged = sum(1 for r in slots if r is not None and r.outcome == "unchanged")
+    pages = None
+    if on_progress is not None:
+        from .progress import pages_of
+        pages = dict(zip([j.path for j in jobs],
+                         pages_of([(j.path, j.parts, j.limits.max_pages) for j in jobs])))
+        if hasattr(executor, "on_progress"):
+            executor.on_progress = lambda j, read, of: on_progress(j.path, read, of)
     if on_plan:
-        on_plan(Plan(len(inputs), len(jobs), n_unchanged, len(carried), retries, len(skipped)))
+        on_plan(Plan(len(inputs), len(jobs), n_unchanged, len(carried), retries, len(skipped), pages))
 
     shown = 0
 

@@ -118,6 +118,28 @@ def _line(r: FileResult) -> Text:
     return t
 
 
+def _progress(quiet: bool = False):
+    """Pages read of pages to read (``pipeline.progress``): a bar in a terminal,
+    else a plain line on stderr now and then (none with -q); file names shown
+    sanitised."""
+    from .progress import PageProgress
+
+    if sys.stdout.isatty():
+        return PageProgress(console=out, live=True, name=shown_name)
+    return PageProgress(console=out, stream=None if quiet else _PlainErr(), name=shown_name)
+
+
+class _PlainErr:
+    """stderr for plain progress lines, each sanitised like every other line."""
+
+    def write(self, text: str) -> int:
+        sys.stderr.write(sanitize(text.rstrip("\n")) + "\n" if text.strip() else "")
+        return len(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def _print_version(value: bool) -> None:
     if not value:
         return
@@ -180,9 +202,12 @@ def ingest_cmd(paths: List[Path] = typer.Argument(..., help="Files and folders (
                        f"OpenCV {v.get('opencv-python-headless', '?')}; DuckDB {v.get('duckdb', '?')} "
                        f"→ {db}", style="dim"))
 
+    progress = _progress(quiet=_VERBOSITY["level"] == 0)
+
     def on_result(r: FileResult) -> None:
+        progress.finish(r.path)
         if _VERBOSITY["level"] >= 1 or r.outcome == "failed":
-            out.print(_line(r))
+            progress.print(_line(r))
 
     try:
         summary = ingest([str(p) for p in paths], db, on_result=on_result,
@@ -190,9 +215,12 @@ def ingest_cmd(paths: List[Path] = typer.Argument(..., help="Files and folders (
                          searchable_dir=str(searchable_pdf) if searchable_pdf else None,
                          timeout=timeout_per_file,
                          memory_limit=memory_per_worker << 20 if memory_per_worker else None,
-                         limits=limits, wait=wait, snapshot=not no_snapshot, on_wait=_on_wait)
+                         limits=limits, wait=wait, snapshot=not no_snapshot, on_wait=_on_wait,
+                         on_plan=lambda plan: progress.plan(plan.pages or {}), on_progress=progress.page)
     except DatabaseUnavailable as exc:
         raise _db_exit(exc)
+    finally:
+        progress.stop()
     loaded = [r for r in summary.results if r.outcome == "loaded"]
     by_status = {s: sum(1 for r in loaded if r.status == s) for s in ("ok", "needs_review")}
     out.print(f"{len(summary.results)} files: {len(loaded)} loaded "
@@ -247,41 +275,32 @@ def batch_cmd(inbox: Path = typer.Argument(..., help="Folder of uploads (searche
 
     limits = _limits(max_pages=max_pages, max_page_megapixels=max_page_megapixels)
     tty = sys.stdout.isatty()
-    progress = None
-    task = None
-    if tty:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-        progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TimeRemainingColumn(), console=out, transient=False)
+    progress = _progress()
 
     def on_plan(plan) -> None:
-        nonlocal task
         line = (f"{plan.total} documents in {inbox}: {plan.todo} to process, "
                 f"{plan.unchanged} unchanged" + (f", {plan.skipped} paths not read (below)" if plan.skipped else ""))
         if plan.failed_before:
             line += f", {plan.failed_before} failed before (not retried)"
         if plan.retries:
             line += f" ({plan.retries} timed out before: tried again with a longer limit)"
-        if progress is not None:
-            progress.start()
-            progress.console.print(line)
-            task = progress.add_task("batch", total=plan.todo)
-        else:
-            out.print(line)
+        if plan.pages:
+            line += f"; {sum(plan.pages.values())} pages to read"
+        out.print(line)
+        progress.plan(plan.pages or {})
 
     def on_result(r: FileResult) -> None:
+        progress.finish(r.path)
         if r.outcome == "unchanged" and not tty:
             return  # the log says what changed; the plan line counted the rest
-        (progress.console if progress is not None else out).print(_line(r))
-        if progress is not None and task is not None and r.outcome not in ("unchanged", "failed_before"):
-            progress.advance(task)
+        progress.print(_line(r))
 
     try:
         summary = batch(inbox, db, workers=workers, timeout=timeout_per_file, executor=executor.value,
                         address=address, retry_failed=retry_failed, engine=ocr_engine,
                         memory_limit=memory_per_worker << 20 if memory_per_worker else None,
                         wait=wait, snapshot=not no_snapshot, snapshot_every=snapshot_every, limits=limits,
-                        on_plan=on_plan, on_result=on_result, on_wait=_on_wait)
+                        on_plan=on_plan, on_result=on_result, on_wait=_on_wait, on_progress=progress.page)
     except BatchError as exc:
         err.print(f"reportdb: {exc}")
         raise typer.Exit(EXIT_USAGE)
@@ -292,8 +311,7 @@ def batch_cmd(inbox: Path = typer.Argument(..., help="Folder of uploads (searche
                   "(pip install 'reportdb[ray]')")
         raise typer.Exit(EXIT_USAGE)
     finally:
-        if progress is not None:
-            progress.stop()
+        progress.stop()
     loaded = [r for r in summary.results if r.outcome == "loaded"]
     by_status = {s: sum(1 for r in loaded if r.status == s) for s in ("ok", "needs_review")}
     line = (f"run {summary.run_id}: {len(summary.results)} documents: {len(loaded)} loaded "
@@ -476,10 +494,15 @@ def correct_cmd(doc: str = typer.Argument(..., help="doc_id (or a unique prefix)
                 by: str = typer.Option(..., "--by", help="who makes the correction"),
                 note: Optional[str] = typer.Option(None, "--note", help="why"),
                 accept: bool = typer.Option(False, "--accept", help="take the repair the identities suggest"),
+                from_copy: bool = typer.Option(False, "--from-copy",
+                                               help="take the correction a copy of the report has for this "
+                                                    "cell (see 'reportdb show DOC')"),
                 db: str = DbOption, wait: float = WriteWait) -> None:
     """Correct one cell (kept in ``corrections``, applied in ``cell_values``,
-    surviving re-ingests); the document's identities and status are re-evaluated.
-    Exit 1: no such cell or value; 3: database busy past --wait; 4: unusable."""
+    surviving re-ingests and a changed file of the same report); the document's
+    identities and status are re-evaluated, and the correction is offered to the
+    report's copies. Exit 1: no such cell or value; 3: database busy past --wait;
+    4: unusable."""
     from warehouse.corrections import CorrectionError
     from warehouse.query import open_writable
 
@@ -499,7 +522,7 @@ def correct_cmd(doc: str = typer.Argument(..., help="doc_id (or a unique prefix)
         lock.release()
         raise _db_exit(exc)
     try:
-        res = correct(con, doc, table, row, col, value, by, note, accept)
+        res = correct(con, doc, table, row, col, value, by, note, accept, from_copy)
     except CorrectionError as exc:
         err.print(f"reportdb: {exc}")
         raise typer.Exit(1)
@@ -509,6 +532,9 @@ def correct_cmd(doc: str = typer.Argument(..., help="doc_id (or a unique prefix)
     style = _STYLE.get(res.status, "")
     out.print(Text.assemble(f"correction #{res.correction_id} recorded; {res.doc_id} is now ",
                             (res.status, style), f" ({res.checks_failed} identities failing)"))
+    for copy in res.offered:  # the same report from another file: the person decides there
+        out.print(Text(f"offered to copy {copy}: reportdb correct {copy} {shown_name(table)} {shown_name(row)} "
+                       f"{shown_name(col)} --from-copy --by NAME"))
 
 
 class ExportFormat(str, Enum):

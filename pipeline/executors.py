@@ -39,15 +39,39 @@ TICK = 0.5  # seconds between ``None`` yields while waiting
 MAX_FAILED_STARTS = 3  # workers dying one after another while loading: the batch cannot run
 
 
+# where a worker process tells its parent how far it has read (a pipe's send), or None
+_REPORT: Callable | None = None
+PROGRESS = "progress"  # a message (PROGRESS, pages read, pages to read) before the result
+
+
+def counted(page_map: Callable) -> Callable:
+    """``page_map`` that tells the parent after each OCR page (``_REPORT``): the
+    one place a worker knows a page is done, since the readers hand every page of
+    a document to one map."""
+    if _REPORT is None:
+        return page_map
+
+    def run(fn, items):
+        items = list(items)
+        for i, res in enumerate(page_map(fn, items), 1):
+            try:
+                _REPORT((PROGRESS, i, len(items)))
+            except (OSError, ValueError):  # the parent is gone: the result will not be read either
+                pass
+            yield res
+    return run
+
+
 def run_job(job: FileJob, page_workers: int = 1) -> Processed:
     """The per-file work, wherever it runs: read and extract one document.
     ``page_workers`` > 1 spreads its OCR pages over that many processes; with
     one, the pages are read here (a batch worker is already a process of its
-    own, whose crash the batch records)."""
+    own, whose crash the batch records). In a local worker each OCR page read
+    is told to the parent as it completes (``counted``)."""
     pool = _LazyPool(page_workers) if page_workers > 1 else None
     t0 = time.monotonic()
     try:
-        res = process(job, pool.map if pool else map)
+        res = process(job, counted(pool.imap if pool else map))
         res.seconds = time.monotonic() - t0  # the batch's time limit counts the write after it too
         return res
     except MemoryError:
@@ -95,6 +119,8 @@ def _worker_main(conn, memory_limit: int | None, fn: Callable) -> None:
             memory_limit = min(memory_limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    global _REPORT
+    _REPORT = conn.send  # pages read are told on the same pipe, before the result
     try:
         warm_up()
         conn.send(READY)
@@ -142,6 +168,9 @@ class LocalExecutor:
         self.fn = fn
         self.page_workers = page_workers  # fixed OCR page processes per file (ingest); None: the idle cores
         self._ctx = mp.get_context("spawn")
+        # told when a file starts (0 pages read, total None) and after each OCR page it
+        # reads: (job, pages read, OCR pages in all)
+        self.on_progress: Callable[[FileJob, int, int | None], None] | None = None
 
     def _start(self) -> _Worker:
         parent, child = self._ctx.Pipe()
@@ -175,6 +204,8 @@ class LocalExecutor:
                         spare = self.page_workers or self.workers - busy - len(queue)
                         w.conn.send((job, max(1, spare)))
                         w.job, w.started = job, time.monotonic()
+                        if self.on_progress:
+                            self.on_progress(job, 0, None)
                 busy = [w for w in pool if w.job is not None]
                 now = time.monotonic()
                 wait_for = min([TICK] + [max(0.0, w.started + limit_of(w.job, self.timeout) - now)
@@ -215,6 +246,10 @@ class LocalExecutor:
                             self._kill(w)
                             pool[i] = self._start()
                             yield job, failed(job, why)
+                            continue
+                        if isinstance(res, tuple) and res and res[0] == PROGRESS:
+                            if self.on_progress:  # a page read; the file goes on
+                                self.on_progress(job, res[1], res[2])
                             continue
                         w.job = None
                         if _spoiled(res):  # a fresh worker for the next file

@@ -31,7 +31,7 @@ from ocr.read import SUPPORTED_SUFFIXES, OcrOptions, read_source
 from warehouse import load as wl
 from warehouse.paths import stored_path
 
-from .verify import has_corrections, refresh
+from .verify import after_load
 from .version import PIPELINE_VERSION, reading_versions
 
 DEFAULT_DB = "reportdb.duckdb"
@@ -73,6 +73,7 @@ class Processed:
     images: list[tuple[int, int, int, float, bytes]] = field(default_factory=list)  # for review
     engines: dict[str, str] = field(default_factory=dict)  # what read it (pipeline.version)
     seconds: float = 0.0  # how long reading it took (a batch's time limit counts the write too)
+    published: tuple | None = None  # (date, basis) where the file says when it was published
 
 
 @dataclass
@@ -329,6 +330,8 @@ def process(job: FileJob, page_map: Callable = map) -> Processed:
         except OSError as exc:
             out.searchable_error = f"searchable PDF not written: {exc}"
     out.media_type, out.n_pages, out.sha256 = source.media_type, len(source.pages), source.sha256
+    from .published import published
+    out.published = published(job.path, source.media_type, source.pages[0].text if source.pages else None)
     read_as = {pg.source for pg in source.pages} | {g.source for pg in source.pages for g in pg.grids if g.source}
     out.engines = reading_versions(read_as, job.engine)
     widths = {pg.number: pg.width for pg in source.pages}
@@ -362,12 +365,17 @@ class _LazyPool:
         self.workers = max(1, workers)
         self.pool: ProcessPoolExecutor | None = None
 
-    def map(self, fn, items):
+    def map(self, fn, items) -> list:
+        return list(self.imap(fn, items))
+
+    def imap(self, fn, items):
+        """The results in order, each as soon as it and those before it are done
+        (so a caller can tell how far the document has been read)."""
         items = list(items)
         if self.pool is None:
             self.pool = ProcessPoolExecutor(self.workers)
         try:
-            return list(self.pool.map(fn, items))
+            yield from self.pool.map(fn, items)
         except BrokenProcessPool:
             self.pool.shutdown(wait=False, cancel_futures=True)
             self.pool = None
@@ -383,7 +391,9 @@ def ingest(paths: Iterable[str | os.PathLike], db: str = DEFAULT_DB,
            engine: str = "tesseract", searchable_dir: str | None = None,
            timeout: float | None = None, memory_limit: int | None = None, limits: Limits | None = None,
            wait: float = WRITE_WAIT, snapshot: bool = True,
-           on_wait: Callable[[str], None] | None = None) -> IngestSummary:
+           on_wait: Callable[[str], None] | None = None,
+           on_plan: Callable | None = None,
+           on_progress: Callable[[str, int, int | None], None] | None = None) -> IngestSummary:
     """Ingest files and folders into ``db``; returns one result per document.
     ``workers``: processes for OCR pages (default: every core); ``engine``: the
     OCR engine; ``searchable_dir``: where to write a searchable PDF of each
@@ -395,7 +405,9 @@ def ingest(paths: Iterable[str | os.PathLike], db: str = DEFAULT_DB,
     pixels), one file at a time, in the order given; so a hostile file costs
     that file alone. The database is written in short commit windows, waiting
     ``wait`` seconds at most for another process that holds it (then
-    ``DatabaseBusy``), and ``snapshot`` publishes the readers' copy at the end."""
+    ``DatabaseBusy``), and ``snapshot`` publishes the readers' copy at the end.
+    ``on_plan`` and ``on_progress`` as for ``pipeline.batch.take_in`` (pages to
+    read, pages read)."""
     from ocr.limits import default_memory_limit, timeout_per_file
 
     from .batch import take_in
@@ -412,6 +424,7 @@ def ingest(paths: Iterable[str | os.PathLike], db: str = DEFAULT_DB,
     try:
         return take_in(db, inputs, missing, skipped, command="ingest", executor=executor, retry_failed=True,
                        ordered=True, wait=wait, snapshot=snapshot, on_result=on_result, on_wait=on_wait,
+                       on_plan=on_plan, on_progress=on_progress,
                        job=lambda item, sha: FileJob(item.path, sha, item.parts, engine, searchable_dir,
                                                      limits=limits))
     finally:
@@ -469,16 +482,11 @@ def write_processed(con, run_id: int, p: Processed, limit: float | None = None) 
     try:
         doc_id = wl.load_document(con, path=path, sha256=p.sha256 or "", media_type=p.media_type or "",
                                   n_pages=p.n_pages, x=x, version=PIPELINE_VERSION, images=p.images,
-                                  engines=p.engines)
+                                  engines=p.engines, published=p.published)
         status, failed = x.status, x.checks_failed
-        if p.sha256 and has_corrections(con, p.sha256):  # a person's corrections outlive re-ingests
-            con.execute("BEGIN TRANSACTION")
-            try:
-                again = refresh(con, doc_id)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+        # a person's corrections outlive re-ingests, and a changed file of the report
+        again = after_load(con, doc_id, p.sha256) if p.sha256 else None
+        if again is not None:
             status, failed = again.status, again.checks_failed
     except Exception as exc:  # the transaction was rolled back: nothing half-loaded
         deadline.done()

@@ -50,11 +50,45 @@ def document(view: DocumentView, keys: bool = False) -> Group:
             t.add_row(Text(sanitize(c[0])), Text(sanitize(c[1])), f"{c[2]:g}", f"{c[3]:g}")
         parts.append(t)
     if view.flags:
-        t = Table(title="to review", title_justify="left")
+        t = Table(title="to review (doubts about the reading)", title_justify="left")
         for col in ("flag", "scope", "detail"):
             t.add_column(col)
         for f in view.flags:  # report text inside: Text, so rich reads no markup in it
             t.add_row(*[Text("" if x is None else sanitize(str(x))) for x in f])
+        parts.append(t)
+    if view.findings:
+        t = Table(title="findings (what the report itself gets wrong: reportdb audit)", title_justify="left")
+        for col in ("finding", "scope", "detail"):
+            t.add_column(col)
+        for f, scope, detail, _ in view.findings:
+            t.add_row(*[Text("" if x is None else sanitize(str(x))) for x in (f, scope, detail)])
+        parts.append(t)
+    if view.corrections:
+        t = Table(title="corrections", title_justify="left")
+        for col in ("#", "cell", "was", "now", "by", "kind", "note"):
+            t.add_column(col)
+        for cid, tk, rk, ck, old, new, by, _at, note, kind in view.corrections:
+            t.add_row(str(cid), Text(sanitize(f"{tk}:{rk}/{ck}")), Text(sanitize(old or "")),
+                      Text(sanitize(new or "")), Text(sanitize(by)), kind or "", Text(sanitize(note or "")))
+        parts.append(t)
+    if view.copies:
+        t = Table(title="copies of this report (same agency, year and format; equal wherever both were "
+                        "read with confidence)", title_justify="left")
+        for col in ("doc_id", "cells compared", "file"):
+            t.add_column(col)
+        for d, path, n in view.copies:
+            t.add_row(d, str(n), Text(sanitize(path or "")))
+        parts.append(t)
+    if view.offers:
+        t = Table(title="corrections offered by copies (take one: reportdb correct DOC TABLE ROW COL "
+                        "--from-copy --by NAME)", title_justify="left")
+        for col in ("cell", "reads", "copy corrected to", "by", "copy", "#"):
+            t.add_column(col)
+        for o in view.offers:
+            t.add_row(Text(sanitize(":".join(o.key[:1]) + ":" + "/".join(o.key[1:]))),
+                      Text(sanitize("(no such cell)" if o.raw is None else o.raw or "(blank)")),
+                      Text(sanitize(o.new_raw or "(blank)")), Text(sanitize(o.corrected_by)),
+                      o.from_doc_id, str(o.correction_id))
         parts.append(t)
     return Group(*parts)
 

@@ -173,7 +173,7 @@ def _write_document(out: Path, view: DocumentView, sugg: list[Suggestion]) -> Pa
                         "current": _num(s.current), "suggested": _num(s.suggested),
                         "because": "; ".join(s.because)} for s in sugg]
     corrections = [(c[0], f"{c[1]}:{c[2]}/{c[3]}", *("" if v is None else v for v in c[4:])) for c in view.corrections]
-    html = _render("document.html", m=m, meta_keys=META_KEYS, pages=pages, idents=idents,
+    html = _render("document.html", view=view, m=m, meta_keys=META_KEYS, pages=pages, idents=idents,
                    suggestions=suggestion_rows, flags=flags, corrections=corrections,
                    tables=_tables(fmt, view, cell) if fmt else [], annex=_annex(view, cell) if view.annex else None)
     path = out / f"doc-{doc_id}.html"

@@ -46,6 +46,9 @@ from .web import STATION_CSP, environment
 UNSURE = 0.75          # below this confidence a value is doubtful (extract.readings' review line)
 PDF_SCALE = 2.0        # born-digital pages are rendered at 144 dpi: digits legible at 1×
 SNIPPET_MARGIN = 6     # points or pixels around a cell's box in its snippet
+SNIPPET_WIDEST = 4.5   # a snippet at most this many times as wide as high: a value printed in a
+                       # wide merged cell (table 2's 本年处理决定数量) is cropped around the cell's
+                       # middle, where the value stands, so that it is not shrunk out of sight
 MAX_RENDER_PX = 6000   # a page rendered larger than this on a side is refused (hostile sizes)
 
 _CSP = STATION_CSP
@@ -290,6 +293,10 @@ class Station:
                    min(im.width, int((x1 + SNIPPET_MARGIN) * scale)), min(im.height, int((y1 + SNIPPET_MARGIN) * scale)))
             if box[2] <= box[0] or box[3] <= box[1]:
                 return PlainTextResponse("empty cell box", status_code=404)
+            widest = int((box[3] - box[1]) * SNIPPET_WIDEST)
+            if box[2] - box[0] > widest:
+                mid = (box[0] + box[2]) // 2
+                box = (mid - widest // 2, box[1], mid + widest // 2, box[3])
             buf = io.BytesIO()
             im.crop(box).convert("L").save(buf, "JPEG", quality=92)
         return Response(buf.getvalue(), media_type="image/jpeg")
@@ -333,7 +340,7 @@ def apply(db: str, doc_id: str, action: str, table: str, row: str, col: str, val
 
     if not by:
         return "give your name first (top of the page)"
-    if action not in ("confirm", "correct", "accept"):
+    if action not in ("confirm", "correct", "accept", "copy"):
         return f"unknown action {action!r}"
     try:
         lock = BatchLock(db).acquire()
@@ -348,6 +355,8 @@ def apply(db: str, doc_id: str, action: str, table: str, row: str, col: str, val
                 if raw is None:
                     return "no such cell"
                 res = correct(con, doc_id, table, row, col, raw[0] or "", by, note or "confirmed as printed")
+            elif action == "copy":  # the correction a copy of the report offers
+                res = correct(con, doc_id, table, row, col, None, by, note, from_copy=True)
             else:
                 res = correct(con, doc_id, table, row, col, None if action == "accept" else value, by, note,
                               accept=action == "accept")
@@ -357,7 +366,8 @@ def apply(db: str, doc_id: str, action: str, table: str, row: str, col: str, val
         return f"not saved: {exc}"
     finally:
         lock.release()
-    return f"saved (correction #{res.correction_id}): the document is now {res.status}"
+    offered = f"; offered to its copies {', '.join(res.offered)}" if res.offered else ""
+    return f"saved (correction #{res.correction_id}): the document is now {res.status}{offered}"
 
 
 def serve(db: str, host: str = "127.0.0.1", port: int = 8765, allow_remote: bool = False) -> None:

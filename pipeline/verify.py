@@ -32,6 +32,7 @@ class Outcome:
     status: str
     checks_failed: int
     orphans: int
+    offered: tuple[str, ...] = ()  # copies of the report the correction is offered to
 
 
 def corrected_cells(con: duckdb.DuckDBPyConnection, doc_id: str) -> list[Cell]:
@@ -64,8 +65,8 @@ def refresh(con: duckdb.DuckDBPyConnection, doc_id: str) -> Outcome:
     open_flags = [s for (s,) in con.execute(
         "SELECT scope FROM flags WHERE doc_id = ? AND severity = 'review' AND flag <> ?",
         [doc_id, wc.ORPHAN_FLAG]).fetchall() if s not in corrected]
-    orphans = [(cell, f"correction #{cid} of {cell} not applied: {why}")
-               for cid, d, cell, why in wc.orphans(con) if d == doc_id]
+    orphans = [(cell, why if why.startswith("correction #") else f"correction #{cid} of {cell} not applied: {why}")
+               for cid, d, cell, why in wc.orphans(con, doc_id) if d == doc_id]
     failed = sum(1 for c in checks if not c.ok)
     status = "needs_review" if failed or open_flags or orphans else "ok"
     wc.store_outcome(con, doc_id, [(c.check_key, c.scope, c.expected, c.actual, c.ok) for c in checks],
@@ -75,6 +76,25 @@ def refresh(con: duckdb.DuckDBPyConnection, doc_id: str) -> Outcome:
 
 def has_corrections(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
     return con.execute("SELECT count(*) FROM corrections WHERE sha256 = ?", [sha256]).fetchone()[0] > 0
+
+
+def after_load(con: duckdb.DuckDBPyConnection, doc_id: str, sha256: str) -> Outcome | None:
+    """A newly loaded document and the corrections of its report: those made on an
+    earlier file of it (replaced by this changed file) move to it where its reading
+    takes them, the others are flagged ``correction_orphaned`` on it; and if it has
+    corrections, it is re-evaluated on them. None when no correction concerns it.
+    One transaction."""
+    if not has_corrections(con, sha256) and not wc.stranded(con, doc_id):
+        return None
+    con.execute("BEGIN TRANSACTION")
+    try:
+        wc.carry_over(con, doc_id)
+        out = refresh(con, doc_id)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return out
 
 
 def check_keys(fmt: str | None, table: str, row: str, col: str) -> None:
@@ -104,14 +124,27 @@ def _nearest(key: str, keys) -> str:
 
 
 def correct(con: duckdb.DuckDBPyConnection, doc: str, table: str, row: str, col: str,
-            value: str | None, by: str, note: str | None = None, accept: bool = False) -> Outcome:
+            value: str | None, by: str, note: str | None = None, accept: bool = False,
+            from_copy: bool = False) -> Outcome:
     """Record a person's correction of one cell (``value`` as printed text, e.g.
-    ``12`` or ``—``), or with ``accept`` the repair the identities suggest for it;
-    then re-evaluate the document. One transaction: all of it or nothing."""
+    ``12`` or ``—``), or with ``accept`` the repair the identities suggest for it,
+    or with ``from_copy`` the correction a copy of the report has for it (the open
+    offer, ``warehouse.corrections.offers``); then re-evaluate the document. One
+    transaction: all of it or nothing. The outcome's ``offered`` lists the copies
+    the correction is now offered to."""
     doc_id, sha, fmt = wc.document(con, doc)
     check_keys(fmt, table, row, col)
     kind = "manual"
-    if accept:
+    copied_from = None
+    if from_copy:
+        match = [o for o in wc.offers(con, doc_id) if o.key == (table, row, col)]
+        if not match:
+            raise CorrectionError(f"{doc_id}: no copy of this report offers a correction of {table}:{row}/{col}")
+        o = match[-1]
+        value, copied_from, kind = o.new_raw or "", o.correction_id, "copy"
+        note = note or f"as corrected in copy {o.from_doc_id} (correction #{o.correction_id}, by {o.corrected_by})"
+        new_value = o.new_value
+    elif accept:
         match = [s for s in suggestions(con, doc_id, fmt) if (s.table_key, s.row_key, s.col_key) == (table, row, col)]
         if not match:
             raise CorrectionError(f"{doc_id}: no repair is suggested for {table}:{row}/{col}")
@@ -120,7 +153,8 @@ def correct(con: duckdb.DuckDBPyConnection, doc: str, table: str, row: str, col:
         kind = "suggestion"
     else:
         if value is None:
-            raise CorrectionError("give the value the cell should read, or --accept its suggestion")
+            raise CorrectionError("give the value the cell should read, --accept its suggestion, "
+                                  "or --from-copy to take a copy's correction")
         q = parse_cell(value)
         if q.value is None and value.strip():
             raise CorrectionError(f"{value!r} is not a number a table cell can hold")
@@ -133,11 +167,14 @@ def correct(con: duckdb.DuckDBPyConnection, doc: str, table: str, row: str, col:
     addable = bool(spec and table in spec.tables and (row, col) in spec.tables[table].cells())
     con.execute("BEGIN TRANSACTION")
     try:
-        cid = wc.record(con, doc_id, sha, (table, row, col), new_value, value, by, note, kind, addable)
+        cid = wc.record(con, doc_id, sha, (table, row, col), new_value, value, by, note, kind, addable,
+                        copied_from)
         out = refresh(con, doc_id)
         refresh_report_status(con)  # a confirmed value can make or settle a finding
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return Outcome(doc_id, cid, out.status, out.checks_failed, out.orphans)
+    offered = tuple(d for d, in con.execute(
+        "SELECT doc_id FROM correction_offers WHERE correction_id = ? ORDER BY doc_id", [cid]).fetchall())
+    return Outcome(doc_id, cid, out.status, out.checks_failed, out.orphans, offered)

@@ -152,3 +152,11 @@ def test_database_from_the_environment_quiet_and_short_help(tmp_path):
     assert p.stdout.splitlines() == ["n", "1"]
     p = subprocess.run(cmd + ["query", "-h"], capture_output=True, text=True, env=env)
     assert p.returncode == 0 and "REPORTDB_DB" in p.stdout and "--limit" in p.stdout
+
+
+def test_verbose_ingest_names_what_reads_first(tmp_path):
+    p = run("-v", "ingest", SAMPLES / "2024_dongwu_town.txt", "--db", tmp_path / "v.duckdb", "--no-snapshot", check=0)
+    lines = p.stdout.splitlines()
+    assert len(lines) == 3, lines  # the versions, the file, the summary
+    assert lines[0].startswith("reportdb ") and "DuckDB" in lines[0] and "OpenCV" in lines[0]
+    assert "2024_dongwu_town.txt" in lines[1] and lines[2].startswith("1 files: 1 loaded")

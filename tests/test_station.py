@@ -102,6 +102,22 @@ def test_an_archivist_corrects_a_report_by_keyboard(station):
             assert page.evaluate(width) > 10
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "station-1400.png"))
+            # every printed value legible beside its reading: each snippet loaded and
+            # shown at least 24 px high (a digit of the page at about its printed size)
+            for img in page.query_selector_all("td.snip img"):
+                img.scroll_into_view_if_needed()
+            deadline = time.monotonic() + 20
+            while page.evaluate("[...document.querySelectorAll('td.snip img')].some(i => !i.complete)") \
+                    and time.monotonic() < deadline:
+                time.sleep(0.1)
+            sizes = page.evaluate("[...document.querySelectorAll('td.snip img')]"
+                                  ".map(i => [i.closest('tr').id, i.naturalWidth, i.getBoundingClientRect().height])")
+            assert len(sizes) > 100
+            small = [(cell, h) for cell, w, h in sizes if w == 0 or h < 24]
+            assert small == [], small
+            page.goto(url + f"/doc/{doc_id}#{target}")
+            page.wait_for_selector("tr.cell.current")
+            assert page.get_attribute("tr.cell.current", "id") == target
             page.keyboard.type(f"{printed - 1:g}")
             with page.expect_navigation():
                 page.keyboard.press("Enter")

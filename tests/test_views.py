@@ -103,3 +103,23 @@ def test_carryover_pairs_consecutive_years(tmp_path):
     assert nxt == con.execute("SELECT value FROM cells c JOIN documents d USING (doc_id) WHERE "
                               "d.year = 2023 AND row_key = 'carried_in' AND col_key = 'total'").fetchone()[0]
     assert diff == nxt - out and mismatch == (out != nxt)
+
+
+def test_reports_to_verify_leave_out_what_a_correction_made_ok(demo_db, tmp_path):
+    """Regression (issue 18 item 7): the README's "reports to verify" query listed a
+    document a correction had already made ok."""
+    import shutil
+
+    from pipeline.verify import correct
+    from warehouse.schema import connect
+    (sql, _), = [(q, out) for q, out in _readme_queries() if "'identity: '" in q]
+    db = str(tmp_path / "copy.duckdb")
+    shutil.copy(demo_db, db)
+    con = connect(db)
+    pdf = con.execute("SELECT doc_id FROM documents WHERE source_path LIKE '%2023_lixia_typo.pdf'").fetchone()[0]
+    printed = con.execute("SELECT value FROM cells WHERE doc_id = ? AND table_key = 'requests' "
+                          "AND row_key = 'granted' AND col_key = 'natural_person'", [pdf]).fetchone()[0]
+    assert correct(con, pdf, "requests", "granted", "natural_person", f"{printed - 1:g}", by="t").status == "ok"
+    con.close()
+    files = {row[2] for row in run_query(db, sql).rows}
+    assert files == {"2023_lixia_typo.txt"}

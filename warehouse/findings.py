@@ -166,6 +166,43 @@ FROM cur a JOIN r b ON b.agency = a.agency AND b.region_code IS NOT DISTINCT FRO
                    AND b.year = a.year - 1
 GROUP BY a.agency, a.region_code, a.year, b.year, a.section, a.doc_id, b.doc_id
 """,
+    # publication against the legal deadline, where the file says when it was published
+    # (documents.published_on: a web page's 发布时间, a crawler's field; never the
+    # sign-off date). From the 2019 reports on (条例 as revised in 2019, 第四十九/五十条)
+    # a department publishes by 1月31日 and a government (township and street offices
+    # with it) by 3月31日 of the next year; before, every body by 3月31日
+    "v_publication": """
+SELECT d.doc_id, d.year, d.agency, d.agency_kind, d.province, d.region_code, d.published_on,
+       d.published_basis,
+       make_date(d.year + 1, CASE WHEN d.year >= 2019 AND d.agency_kind IN ('department', 'office')
+                                  THEN 1 ELSE 3 END, 31) AS deadline,
+       date_diff('day', make_date(d.year + 1, CASE WHEN d.year >= 2019 AND d.agency_kind IN ('department', 'office')
+                                                   THEN 1 ELSE 3 END, 31), d.published_on) AS days_late,
+       d.published_on <= make_date(d.year + 1, CASE WHEN d.year >= 2019 AND d.agency_kind IN ('department', 'office')
+                                                    THEN 1 ELSE 3 END, 31) AS on_time
+FROM documents d
+WHERE d.status <> 'failed' AND d.year IS NOT NULL
+""",
+    # the prose sections of a 2019+ report (一 总体情况, 五 问题及改进, 六 其他事项) as printed:
+    # whether the heading is there, how much text follows it, and whether that text is
+    # only 无 (无, 暂无, 没有, 无其他需要报告的事项 …)
+    "v_sections": f"""
+WITH d AS (SELECT doc_id, format FROM documents WHERE status <> 'failed' AND format IN ('gov2021', 'gov2019')),
+n AS (SELECT * FROM (VALUES (1), (5), (6)) AS n(section)),
+p AS (SELECT g.doc_id, g.section, count(*) FILTER (WHERE g.kind = 'heading') AS headings,
+             -- the sign-off under section 六 (the body's name, the date) is not its text
+             string_agg(CASE WHEN g.kind = 'para' AND g.text IS DISTINCT FROM o.agency
+                              AND NOT regexp_full_match(trim(g.text), '\\d{{4}}年\\d{{1,2}}月\\d{{1,2}}日')
+                             THEN g.text END, '' ORDER BY g.seq) AS body
+      FROM paragraphs g JOIN documents o USING (doc_id) GROUP BY ALL)
+SELECT d.doc_id, d.format, n.section, coalesce(p.headings, 0) > 0 OR p.body IS NOT NULL AS printed,
+       length(regexp_replace(coalesce(p.body, ''), '\\s', '', 'g')) AS characters,
+       regexp_matches(regexp_replace(coalesce(p.body, ''), '[\\s。，、；：:.（）()]', '', 'g'),
+                      '^(无|暂无|没有|本年度无|无其他需要报告的事项|无需要报告的其他事项|本机关无其他需要报告的事项)?$') AS says_nothing,
+       p.body AS text
+FROM d CROSS JOIN n LEFT JOIN p ON p.doc_id = d.doc_id AND p.section = n.section
+WHERE NOT EXISTS (SELECT 1 FROM pages g WHERE g.doc_id = d.doc_id AND g.source NOT IN ('text', 'text_layer', 'html', 'docx'))
+""",
     # the standard measures, each with the count it rests on
     "v_measures": """
 SELECT r.doc_id, r.year, r.format, r.agency, r.agency_kind, r.province, r.city, r.county,
@@ -177,12 +214,36 @@ SELECT r.doc_id, r.year, r.format, r.agency, r.agency_kind, r.province, r.city, 
        r.denied / nullif(r.handled, 0)                                    AS denied_share,
        r.new_requests                                                     AS applications,
        a.correction_rate                                                  AS review_correction_rate,
-       coalesce(a.upheld, 0) + coalesce(a.corrected, 0) + coalesce(a.other, 0) AS reviews_decided
+       coalesce(a.upheld, 0) + coalesce(a.corrected, 0) + coalesce(a.other, 0) AS reviews_decided,
+       s.corrected / nullif(s.decided, 0)                                 AS suit_correction_rate,
+       s.decided                                                          AS suits_decided,
+       p.published_on, p.deadline, p.on_time
 FROM v_requests r
 LEFT JOIN (SELECT doc_id, max(value) AS not_held FROM cell_values
            WHERE table_key = 'requests' AND row_key = 'unable_not_held' AND col_key = 'total'
            GROUP BY doc_id) n ON n.doc_id = r.doc_id
 LEFT JOIN v_appeals a ON a.doc_id = r.doc_id AND a.route = 'review'
+LEFT JOIN v_publication p ON p.doc_id = r.doc_id
+LEFT JOIN (SELECT doc_id, sum(corrected) AS corrected,
+                  sum(coalesce(upheld, 0) + coalesce(corrected, 0) + coalesce(other, 0)) AS decided
+           FROM v_appeals WHERE route IN ('suit_direct', 'suit_after_review') GROUP BY doc_id) s
+       ON s.doc_id = r.doc_id
+""",
+    # 不予公开 by ground: each ground's share of the refusals (denied = the 8 grounds summed)
+    "v_refusal_grounds": """
+SELECT r.doc_id, r.year, r.format, r.agency, r.agency_kind, r.province, r.region_code,
+       c.row_key AS ground, c.value AS n, r.denied, c.value / nullif(r.denied, 0) AS share
+FROM v_requests r JOIN cell_values c ON c.doc_id = r.doc_id AND c.table_key = 'requests'
+     AND c.row_key LIKE 'denied\\_%' ESCAPE '\\' AND c.col_key = 'total'
+""",
+    # applications per agency, by the level and kind of body and year (one report per
+    # agency and year: v_reports), with how many reports each mean rests on
+    "v_applications_by_level": """
+SELECT r.year, d.region_level, d.agency_kind, count(*) AS reports, count(q.new_requests) AS reports_with_new,
+       sum(q.new_requests) AS applications, avg(q.new_requests) AS applications_per_agency,
+       median(q.new_requests) AS median_per_agency
+FROM v_reports r JOIN documents d USING (doc_id) JOIN v_requests q USING (doc_id)
+GROUP BY ALL
 """,
     # every finding, one row each: what the report gets wrong, with its evidence (JSON)
     "findings": f"""
@@ -247,6 +308,36 @@ FROM flags f JOIN documents d USING (doc_id)
 WHERE f.flag = 'year_mismatch' AND d.status <> 'failed'
   AND NOT EXISTS (SELECT 1 FROM pages p WHERE p.doc_id = f.doc_id
                   AND p.source NOT IN ('text', 'text_layer', 'html', 'docx'))
+UNION ALL
+-- a prose section of the format not printed, or printed empty or as 无 (五: the problems
+-- and how they were addressed; 一: the overall account); 六 may say 无, unless the
+-- report charged fees (table 3 counts applications dropped for fees not paid), which
+-- 六 must account for (信息处理费, 国办函〔2020〕109号)
+SELECT doc_id, 'section_missing', 'section ' || section,
+       'section ' || ['一', '', '', '', '五', '六'][section] || ' is not in the report', 'error', NULL
+FROM v_sections WHERE NOT printed
+UNION ALL
+SELECT doc_id, 'section_empty', 'section ' || section,
+       'section ' || ['一', '', '', '', '五', '六'][section] || ' says nothing'
+       || CASE WHEN characters > 0 THEN ' (“' || text || '”)' ELSE ' (no text under its heading)' END,
+       'error', json_object('text', text)::VARCHAR
+FROM v_sections WHERE printed AND says_nothing AND section IN (1, 5)
+UNION ALL
+SELECT s.doc_id, 'fees_not_reported', 'section 6',
+       format('section 六 says nothing{{}}, but table 3 counts {{}} applications dropped for fees not paid '
+              '(申请人逾期未按收费通知要求缴纳费用)',
+              CASE WHEN s.characters > 0 THEN ' (“' || s.text || '”)' ELSE '' END, {_n('c.value')}),
+       'error', json_object('text', s.text, 'cell', 'requests/other_unpaid_fee/total', 'value', c.value)::VARCHAR
+FROM v_sections s JOIN cell_values c ON c.doc_id = s.doc_id AND c.table_key = 'requests'
+     AND c.row_key = 'other_unpaid_fee' AND c.col_key = 'total'
+WHERE s.section = 6 AND s.says_nothing AND c.value > 0
+UNION ALL
+-- published after the legal deadline, where the file says when it was published
+SELECT doc_id, 'published_late', 'published_on',
+       format('published {{}}, {{}} days after the deadline {{}} ({{}})', published_on, days_late, deadline,
+              published_basis),
+       'warning', json_object('published_on', published_on, 'deadline', deadline, 'basis', published_basis)::VARCHAR
+FROM v_publication WHERE published_on IS NOT NULL AND NOT on_time
 UNION ALL
 -- a township or street office reports 规章, which it cannot make
 SELECT c.doc_id, 'rules_by_township', 'proactive rules ' || c.col_key,

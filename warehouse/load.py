@@ -64,10 +64,11 @@ def _replaced(con, doc_id: str, path: str) -> list[str]:
 def load_document(con: duckdb.DuckDBPyConnection, *, path: str, sha256: str, media_type: str,
                   n_pages: int, x: Extraction, version: str,
                   images: list[tuple[int, int, int, float, bytes]] = (),
-                  engines: dict[str, str] | None = None) -> str:
+                  engines: dict[str, str] | None = None, published: tuple | None = None) -> str:
     """Write one document and everything read from it, atomically. Returns doc_id.
     ``images``: the OCR'd pages for review, as (page, width, height, scale, JPEG);
-    ``engines``: the versions of what read it, stored as JSON (``documents.engines``).
+    ``engines``: the versions of what read it, stored as JSON (``documents.engines``);
+    ``published``: (date, basis) where the file says when it was published.
     ``path`` as the file system gave it: stored in its printable form
     (``warehouse.paths.stored_path``)."""
     path = stored_path(path)
@@ -78,10 +79,11 @@ def load_document(con: duckdb.DuckDBPyConnection, *, path: str, sha256: str, med
         con.execute(
             "INSERT INTO documents (doc_id, source_path, sha256, media_type, pages, title, agency, "
             "province, city, county, township, region_code, year, format, status, "
-            "pipeline_version, ingested_at, engines) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "pipeline_version, ingested_at, engines, published_on, published_basis) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [doc_id, path, sha256, media_type, n_pages, x.title, x.agency, x.province, x.city,
              x.county, x.township, x.region_code, x.year, x.format, x.status, version, _now(),
-             _json(engines)])
+             _json(engines), *(published or (None, None))])
         _insert(con, "cells", [
             (doc_id, c.table_key, c.row_key, c.col_key, c.value, c.raw, c.unit, c.page,
              list(c.bbox) if c.bbox else None, c.confidence, c.origin) for c in x.cells])
@@ -104,7 +106,7 @@ def load_document(con: duckdb.DuckDBPyConnection, *, path: str, sha256: str, med
 
 def record_failure(con: duckdb.DuckDBPyConnection, *, run_id: int, path: str, sha256: str | None,
                    media_type: str | None, stage: str, error: str, version: str,
-                   engines: dict[str, str] | None = None) -> str:
+                   engines: dict[str, str] | None = None, published: tuple | None = None) -> str:
     """A file that could not be loaded: a ``failed`` document row and a failures row
     (tried by this run)."""
     path, error = stored_path(path), stored_text(error)

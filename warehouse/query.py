@@ -218,6 +218,12 @@ class DocumentView:
     corrections: list[tuple] = field(default_factory=list)
     # a pre-2019 annex (table legacy_stats): (indicator path, unit) in printed order
     annex: list[tuple[str, str | None]] = field(default_factory=list)
+    # the same report read from other files (warehouse.corrections): (doc_id, source_path,
+    # cells compared), and their corrections this document does not share yet (Offer)
+    copies: list[tuple] = field(default_factory=list)
+    offers: list = field(default_factory=list)
+    # what the report itself gets wrong (warehouse.findings): (finding, scope, detail, severity)
+    findings: list[tuple] = field(default_factory=list)
 
 
 def find_document(db: str, ref: str, images: bool = False) -> DocumentView | None:
@@ -235,13 +241,23 @@ def list_documents(db: str) -> list[dict]:
     flags it has, those needing review first."""
     con = open_read_only(db)
     try:
-        cur = con.execute("""
+        sql = """
             SELECT d.doc_id, d.source_path, d.agency, d.year, d.format, d.status, d.media_type,
                    (SELECT count(*) FROM checks k WHERE k.doc_id = d.doc_id AND NOT k.ok) AS failed,
                    (SELECT list(DISTINCT f.flag ORDER BY f.flag) FROM flags f
                      WHERE f.doc_id = d.doc_id AND f.severity = 'review') AS reasons,
-                   (SELECT count(*) FROM corrections c WHERE c.sha256 = d.sha256) AS corrections
-            FROM documents d ORDER BY d.status = 'ok', d.status, d.source_path""")
+                   (SELECT count(*) FROM corrections c WHERE c.sha256 = d.sha256) AS corrections,
+                   {extra}
+            ORDER BY d.status = 'ok', d.status, d.source_path"""
+        try:  # what the report gets wrong, and corrections its copies offer: counted once
+            cur = con.execute(sql.format(extra=(
+                "d.report_status, coalesce(f.n, 0) AS findings, coalesce(o.n, 0) AS offers FROM documents d "
+                "LEFT JOIN (SELECT doc_id, count(*) AS n FROM findings GROUP BY doc_id) f USING (doc_id) "
+                "LEFT JOIN (SELECT doc_id, count(*) AS n FROM correction_offers GROUP BY doc_id) o "
+                "USING (doc_id)")))
+        except (duckdb.CatalogException, duckdb.BinderException, duckdb.InvalidInputException):  # a database from before findings and copies
+            cur = con.execute(sql.format(extra="NULL AS report_status, 0 AS findings, 0 AS offers "
+                                               "FROM documents d"))
         cols = [c[0] for c in cur.description]
         return [dict(zip(cols, r)) for r in cur.fetchall()]
     finally:
@@ -280,6 +296,15 @@ def _document(con, ref: str, images: bool) -> DocumentView | None:
         "SELECT correction_id, table_key, row_key, col_key, old_raw, new_raw, corrected_by, "
         "corrected_at, note, kind FROM corrections WHERE sha256 = ? ORDER BY correction_id",
         [meta["sha256"]]).fetchall()
+    from .corrections import copies, offers
+    try:
+        view.copies = copies(con, doc_id)
+        view.offers = offers(con, doc_id)
+        view.findings = con.execute("SELECT finding, scope, detail, severity FROM findings WHERE doc_id = ? "
+                                    "ORDER BY finding, scope", [doc_id]).fetchall()
+    except (duckdb.CatalogException, duckdb.BinderException, duckdb.InvalidInputException):  # a database from before these views
+        # (a missing view is looked for among Python names first): they come at its next write
+        pass
     if images:
         view.images = {p: (w, h, sc, bytes(j)) for p, w, h, sc, j in con.execute(
             "SELECT page, width, height, scale, jpeg FROM page_images WHERE doc_id = ? ORDER BY page",

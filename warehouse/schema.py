@@ -141,7 +141,7 @@ CREATE TABLE IF NOT EXISTS corrections (
     corrected_by VARCHAR NOT NULL,
     corrected_at TIMESTAMP NOT NULL,
     note VARCHAR,
-    kind VARCHAR                     -- manual | confirmed (the reading as printed) | suggestion (an identity's repair, accepted) | added (a cell the machine missed)
+    kind VARCHAR                     -- manual | confirmed (the reading as printed) | suggestion (an identity's repair, accepted) | added (a cell the machine missed) | copy (taken over from a copy of the report)
 );
 
 -- what researchers query: the extracted cells with the latest correction applied
@@ -189,6 +189,10 @@ ALTER TABLE documents ADD COLUMN IF NOT EXISTS region_source VARCHAR;    -- divi
 ALTER TABLE documents ADD COLUMN IF NOT EXISTS engines VARCHAR;
 -- the report itself, apart from its reading (warehouse.findings): consistent | findings
 ALTER TABLE documents ADD COLUMN IF NOT EXISTS report_status VARCHAR;
+-- when the report was published, where the file says so (a web page's 发布时间, a
+-- crawler's field; never the sign-off date), and which field said it
+ALTER TABLE documents ADD COLUMN IF NOT EXISTS published_on DATE;
+ALTER TABLE documents ADD COLUMN IF NOT EXISTS published_basis VARCHAR;
 -- runs: the rest of the summary (issue 20)
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS files_unchanged INTEGER;      -- loaded before, same bytes
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS files_failed_before INTEGER;  -- failed in an earlier run, not tried again
@@ -196,6 +200,15 @@ ALTER TABLE runs ADD COLUMN IF NOT EXISTS command VARCHAR;              -- batch
 -- failures: which content, and which run tried it (< run_id: failed before, not tried again)
 ALTER TABLE failures ADD COLUMN IF NOT EXISTS sha256 VARCHAR;
 ALTER TABLE failures ADD COLUMN IF NOT EXISTS tried_run_id INTEGER;
+
+-- corrections attach to the report, not only to one file (warehouse.corrections):
+-- the file a correction was made on and the report it belongs to, so it follows a
+-- changed file of the same report; where it was carried from, and which copy's
+-- correction a person took over
+ALTER TABLE corrections ADD COLUMN IF NOT EXISTS source_path VARCHAR;    -- the file it was made on
+ALTER TABLE corrections ADD COLUMN IF NOT EXISTS report_key VARCHAR;     -- agency|region_code|year|format
+ALTER TABLE corrections ADD COLUMN IF NOT EXISTS carried_from VARCHAR;   -- sha256 of the earlier file it was made on
+ALTER TABLE corrections ADD COLUMN IF NOT EXISTS copied_from INTEGER;    -- the correction of a copy it repeats
 
 CREATE TABLE IF NOT EXISTS region_candidates (
     doc_id VARCHAR NOT NULL,
@@ -207,6 +220,11 @@ CREATE TABLE IF NOT EXISTS region_candidates (
     region_code VARCHAR
 );
 """
+
+# the report a document is a reading of: one agency (name and region code), one year,
+# one format; NULL when the agency or the year was not read
+REPORT_KEY = ("CASE WHEN d.agency IS NULL OR d.year IS NULL THEN NULL ELSE d.agency || '|' || "
+              "coalesce(d.region_code, '') || '|' || d.year || '|' || coalesce(d.format, '') END")
 
 DOC_TABLES = ("cells", "checks", "mentions", "pages", "paragraphs", "flags", "page_images",
               "region_candidates")
@@ -220,6 +238,10 @@ def connect(path: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
         from .views import create_views
         create_views(con)
+        # corrections from before they named their report: named now, from their file
+        con.execute(f"""UPDATE corrections k SET source_path = d.source_path, report_key = {REPORT_KEY}
+                        FROM documents d WHERE d.sha256 = k.sha256 AND k.report_key IS NULL
+                        AND d.status <> 'failed'""")
         # a database from before report_status: its documents get one now
         if con.execute("SELECT count(*) FROM documents WHERE report_status IS NULL "
                        "AND status <> 'failed'").fetchone()[0]:

@@ -123,6 +123,10 @@ from .findings import VIEWS as _FINDINGS  # noqa: E402 — they build on the vie
 
 VIEWS.update(_FINDINGS)
 
+from .corrections import VIEWS as _COPIES  # noqa: E402 — copies of a report, corrections offered
+
+VIEWS.update(_COPIES)
+
 
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)create every research view; views hold no data, so this is cheap."""

@@ -73,6 +73,20 @@
     document.querySelectorAll(".sheet").forEach(function (s) { s.style.zoom = zoom; });
   }
 
+  // a copy's correction, taken over: the reviewer's name goes with it
+  document.querySelectorAll("form.offer").forEach(function (form) {
+    form.addEventListener("submit", function (ev) {
+      var name = reviewer ? reviewer.value.trim() : "";
+      if (!name) {
+        ev.preventDefault();
+        reviewer.focus();
+        reviewer.placeholder = "your name first";
+        return;
+      }
+      form.querySelector('input[name="by"]').value = name;
+    });
+  });
+
   rows.forEach(function (row) {
     row.addEventListener("click", function () { select(row); });
     row.querySelectorAll("button[data-action]").forEach(function (btn) {

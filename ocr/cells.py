@@ -14,8 +14,9 @@ like every other ``1``. So:
 1. each cell is cropped to its ink; cells whose ink is one short line of
    digit-shaped glyphs are *value cells*, the rest are labels;
 2. the value cells are read twice (binarised at two glyph heights, one softened, digits-only
-   alphabet), those the page's look-alike glyphs do not settle once more from the
-   greyscale page (a thin serif stroke can break in the binary copy) — and, where the
+   alphabet); those the page's look-alike glyphs do not settle are read twice more, each
+   crop on its own: from the greyscale page (a thin serif stroke can break in the binary
+   copy) and binarised (a strip's neighbours can sway a lone digit) — and, where the
    engine is RapidOCR, by its recogniser;
 3. each value cell takes the reading most votes support among itself and the
    cells whose ink looks the same (``glyph_neighbours``); the share of votes is
@@ -38,6 +39,7 @@ from .engines import OcrEngine
 from .grid import Box, CellBox
 
 SURE = 0.99
+UNANIMOUS = 0.9      # a value all its readings agree on, with no look-alike to vote too
 LOW = 0.75           # below this share of votes a value is marked unsure
 READINGS = ((48, 1.2), (34, 0.0))  # (glyph height px, blur px) of the two digit readings
 GLYPH_THRESHOLD = 0.12  # mean difference under which two glyph images are the same glyph
@@ -235,7 +237,7 @@ def vote(readings: list[list[str]], neighbours: list[list[int]]) -> list[tuple[s
         ranked = sorted(votes, key=lambda k: -votes[k])
         share = votes[ranked[0]] / sum(votes.values())
         if len(near) == 1 and len(readings) >= 2:
-            share = min(share, 0.9)
+            share = min(share, UNANIMOUS)
         out.append((ranked[0], round(min(SURE, share), 3), tuple(ranked)))
     return out
 
@@ -308,7 +310,23 @@ def _minus_lost(binary: np.ndarray, glyphs: list[Box], text: str) -> bool:
         return False
     height = rows[-1] - rows[0] + 1
     middle = (rows[0] + rows[-1]) / 2 / max(1, y1 - y0)
-    return height <= 0.3 * (y1 - y0) and (x1 - x0) >= 1.5 * height and 0.25 <= middle <= 0.75
+    return height <= 0.3 * (y1 - y0) and (x1 - x0) >= 1.2 * height and 0.25 <= middle <= 0.75
+
+
+def _glyphs_unread(binary: np.ndarray, glyphs: list[Box], text: str) -> bool:
+    """The cell prints more digit-sized glyphs (separate runs of ink as high as a digit
+    and at least a third as wide) than the reading has characters: a digit the
+    readings skipped (34 read 3). Touching digits make fewer runs than characters,
+    which is no doubt; the two arcs of a 0 that noise broke are too narrow to count."""
+    chars = len(text.replace("元", "").replace("万", ""))
+    if len(glyphs) <= chars:
+        return False
+    whole = 0  # runs as tall and as wide as a digit: a 0 broken into its two arcs, or a 1, is not
+    for x0, y0, x1, y1 in glyphs:
+        rows = np.flatnonzero(binary[y0:y1, x0:x1].max(axis=1))
+        if rows.size and rows[-1] - rows[0] + 1 >= 0.6 * (y1 - y0) and (x1 - x0) >= 0.35 * (y1 - y0):
+            whole += 1
+    return whole > chars
 
 
 def _faint_minus(gray: np.ndarray, ink: Box) -> bool:
@@ -418,6 +436,7 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
             again = [n for n, (g, got) in enumerate(zip(glyphs, first))
                      if got is None or got[0] != sets[0][n] or got[1] < SURE
                      or any(len(glyph_near[x]) < 3 for x in g)]
+            again_set = set(again)
             second = [""] * len(values)
             for n, t in zip(again, _read_values(engine, binary, [inks[values[n]] for n in again], READINGS[1])):
                 second[n] = t
@@ -432,30 +451,44 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
                     [_grey_crop(gray, inks[values[n]], GREY_HEIGHT) for n in again], True, alone=True)):
                 grey[n] = normalise_value(t)
             sets.append(grey)
-            # a cell in which neither binary reading saw a digit is read once more, on its own: in
-            # the strip, layout analysis can drop a lone thin glyph (a plain 7 came back
-            # as nothing, then the label strip read it 了7). Seen by one reading only, such
-            # a value is never sure (unless the identities vouch for it).
+            # and the first binary crop on its own too: a lone 5 in a wide cell came back 3 from
+            # both strips (and nothing from the grey crop), but 5 on its own
+            single = [""] * len(values)
+            for n, (t, _) in zip(again, engine.read_crops(
+                    [_binary_crop(binary, inks[values[n]], *READINGS[0]) for n in again], True, alone=True)):
+                single[n] = normalise_value(t)
+            sets.append(single)
+            # a cell in which neither binary strip saw a digit was read on its own just above: in
+            # the strip, layout analysis can drop a lone thin glyph (a plain 7 came back as
+            # nothing, then the label strip read it 了7). Missed by both strips, such a value
+            # is never sure (unless the identities vouch for it).
             lost = [n for n in range(len(values)) if not any(_DIGITS.search(r[n]) for r in sets[:2])]
-            if lost:
-                third = [""] * len(values)
-                crops = [_binary_crop(binary, inks[values[n]], *READINGS[0]) for n in lost]
-                for n, (t, _) in zip(lost, engine.read_crops(crops, True, alone=True)):
-                    third[n] = normalise_value(t)
-                sets.append(third)
             if engine.name != "tesseract":
                 sets.append([normalise_value(t) for t, _ in engine.read_crops(
                     [_crop(gray, inks[i], 4) for i in values], True)])
             by_glyph = glyph_vote(sets, glyphs, glyph_near)
             whole = [[t if _DIGITS.search(t) or t == "-" else "" for t in r] for r in sets]
             for n, (i, (text, share, alts), spelled) in enumerate(zip(values, vote(whole, near), by_glyph)):
+                # readings with more characters than the cell has glyphs: its digits touch,
+                # and a glyph-by-glyph spelling cannot be trusted over the whole cell's
+                touching = any(len(r[n]) > len(boxes[n]) for r in sets if r[n])
                 if spelled is not None and _DIGITS.search(spelled[0]):
                     g_text, g_share = spelled
                     if g_text == text:
                         share = max(share, g_share)
+                    elif touching:
+                        alts = (*alts, g_text)
+                        share = min(share, LOW - 0.01)
                     else:
                         alts = (text, *alts) if text else alts
                         text, share = g_text, g_share
+                mine = [r[n] for r in sets[:4]]
+                if (n in again_set and text and grey[n] == text and sum(t == text for t in mine) >= 3
+                        and not touching):
+                    # three of the four readings, the grey one among them (it does not share the
+                    # binary copy's faults), spell the same number: as sure as two readings that
+                    # agree on a cell nothing else looks like
+                    share = max(share, UNANIMOUS)
                 if n in lost:
                     share = min(share, LOW - 0.01)
                 if text and (_minus_lost(binary, boxes[n], text)
@@ -464,6 +497,10 @@ def read_cells(gray: np.ndarray, binary: np.ndarray, tables: list[list[CellBox]]
                     # too faint for the binary copy, next to the digits on the grey page): told
                     # by shape alone, so never sure (unless the identities vouch, it is reviewed)
                     text, alts, share = "-" + text, (text, *alts), min(share, LOW - 0.01)
+                if text and _glyphs_unread(binary, boxes[n], text):
+                    # more glyphs printed than the reading has characters: a digit was lost
+                    # (a phone photo's 25 came back 3); the reading cannot be sure
+                    share = min(share, LOW - 0.01)
                 if text:
                     readings[i] = CellReading(text, round(min(SURE, share), 3),
                                               tuple(dict.fromkeys(a for a in alts if a != text)), True)

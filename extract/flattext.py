@@ -50,7 +50,8 @@ _CHROME = re.compile(r"(您访问的链接即将离开|是否继续\?|扫一扫�
 _SECTION_KEYS = ("总体情况", "工作基本情况", "概述", "主动公开政府信息情况", "收到和处理政府信息公开申请",
                  "行政复议、行政诉讼情况", "行政复议行政诉讼情况", "被申请行政复议", "存在的主要问题",
                  "其他需要报告的事项")
-_SECTION_AT = re.compile(rf"(?<![{_CJK}\d])([一二三四五六七])\s*[、.．]\s*(?=(?:政府信息公开)?(?:因政府信息公开工作)?"
+_MD_INLINE_RULE = re.compile(r"\|\s*(?::?-{3,}:?\s*\|\s*)+")  # a |---|---| rule inside a line
+_SECTION_AT = re.compile(rf"(?<![{_CJK}\d])(?:#{{1,6}}\s*)?([一二三四五六七])\s*[、.．]\s*(?=(?:政府信息公开)?(?:因政府信息公开工作)?"
                          rf"(?:{'|'.join(_SECTION_KEYS)}))")
 _DATE_AT = re.compile(r"\s+(?=(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*$)")
 _LONG_LINE = 400
@@ -65,6 +66,7 @@ class Hints:
     zero_note: str | None = None   # the sentence declaring how zeros are printed
     zero_marks: frozenset[str] = frozenset()  # '' (blank), '-', '/' declared as 0
     removed: list[str] = field(default_factory=list)
+    glued: bool = False  # a label runs into its first value somewhere: digits may be glued
 
 
 def split_one_line(text: str) -> list[str]:
@@ -72,9 +74,10 @@ def split_one_line(text: str) -> list[str]:
     fields and the closing date, and after sentence ends."""
     t = re.sub(r"\s*(?=(?:标题|发布时间|来源|原文链接|发布机构|索引号)[:：])", "\n", text)
     t = re.sub(r"\s*([=＝]{2,}\s*正文\s*[=＝]{2,})\s*", r"\n\1\n", t)
+    t = _MD_INLINE_RULE.sub("| ", t)
     t = _SECTION_AT.sub(lambda m: "\n" + m.group(0), t)
     # the heading on a line of its own: a table printed after it must not share its line
-    t = re.sub(r"(\n[一二三四五六七]\s*[、.．][^|\n。]{2,30}?(?:情况|事项|概述))[ \t]*(?=\S)", "\\1\n", t)
+    t = re.sub(r"(\n(?:#{1,6}\s*)?[一二三四五六七]\s*[、.．][^|\n。]{2,30}?(?:情况|事项|概述))[ \t]*(?=\S)", "\\1\n", t)
     t = re.sub(r"(?<=[。！？])\s*", "\n", t)
     t = re.sub(r"^(.{6,80}?报告)\s+", r"\1\n", t.lstrip(), count=1)
     out = []
@@ -216,6 +219,10 @@ class Run:
     text: str           # text: squashed label text; num: the value as printed
     index: int          # clean-line index where it starts (its page)
     spaced: bool = False  # num: separated from the previous num by a space or line
+    src: str = ""       # blank: 'line' (a blank line of a one-cell-per-line copy), 'pipe' (an empty
+    #                     ``| |`` cell) or 'space' (a run of spaces one cell wide, trusted only where
+    #                     the spacing of the whole table agrees with the template)
+    tight: bool = False  # num: printed right after label text, no space or pipe between (glued)
 
 
 _PIECE = re.compile(
@@ -247,7 +254,7 @@ def _pieces(cell: str):
         elif kind == "num":
             yield "num", t
         elif kind == "mark":
-            yield ("mark", t) if t in ("-", "/", "\\", "--") else ("text", t)
+            yield ("mark", t) if t in ("-", "/", "\\", "--") or re.fullmatch(r"-+", t) else ("text", t)
         elif kind == "sp":
             yield "space", t
         else:
@@ -256,8 +263,23 @@ def _pieces(cell: str):
             prev_txt = t
 
 
-def tokens(lines: list[tuple[int, str]], start: int, end: int) -> list[Run]:
-    """The token stream of lines[start:end] (see the module docstring)."""
+_VALUE_ROW = re.compile(r"^\s*(\|)?\s*[^\s|\d\-/][^|]*\|\s*(?:-?\d|[-/])")
+
+
+def leading_pipes(lines: list[tuple[int, str]]) -> bool:
+    """Does this document print its value rows as ``| label | v |`` (a leading pipe
+    that stands for nothing) rather than ``label | v |``? Decided by the rows that
+    carry a label and a value; header rows are left out (converters print them
+    either way)."""
+    votes = [bool(m.group(1)) for _, t in lines for m in [_VALUE_ROW.match(fold(t))] if m]
+    return not votes or sum(votes) * 2 >= len(votes)
+
+
+def tokens(lines: list[tuple[int, str]], start: int, end: int, lead_pipe: bool = True) -> list[Run]:
+    """The token stream of lines[start:end] (see the module docstring). ``lead_pipe``:
+    the document's value rows start with a pipe that stands for nothing
+    (``leading_pipes``); otherwise a line that starts with an empty cell and then
+    values (a table-4 row without label) starts with a blank cell."""
     body = [t for _, t in lines[start:end]]
     nonblank = [t for t in body if t.strip()]
     single = sum(1 for t in nonblank if len(t.strip().split()) == 1 and "|" not in t)
@@ -266,43 +288,65 @@ def tokens(lines: list[tuple[int, str]], start: int, end: int) -> list[Run]:
     open_br = 0       # an unclosed bracket carries a label over the line end
     glue = False      # the next text piece joins the current text run
     num_gap = True    # a separator stands before the next number
+    prev_line = ""
     for li in range(start, end):
         text = lines[li][1]
         if not text.strip():
             if one_per_line:
-                out.append(Run("blank", "", li, spaced=True))  # spaced: a blank line, not an empty cell
+                out.append(Run("blank", "", li, spaced=True, src="line"))  # a blank line, not an empty cell
             glue = open_br > 0
             num_gap = True
             continue
         if "|" in text:
             cells = text.split("|")
             if not cells[0].strip():
-                cells = cells[1:]
+                first = next((c for c in cells[1:] if c.strip()), "")
+                label_first = bool(first) and not re.fullmatch(r"\s*(?:-?\d[\d.]*(?:万元|元)?|[-/\\—－]+)\s*",
+                                                                fold(first))
+                continued = bool(prev_line) and "|" not in prev_line.rstrip()[-1:] \
+                    and not re.search(r"\d\s*$", prev_line)   # a label whose pipe went to this line
+                if label_first or lead_pipe or continued:
+                    cells = cells[1:]
             if cells and not cells[-1].strip():
                 cells = cells[:-1]
         else:
             cells = [text]
+        after_text = False
         for ci, cell in enumerate(cells):
             if not cell.strip():
-                out.append(Run("blank", "", li))
+                out.append(Run("blank", "", li, src="pipe"))
                 glue = False
                 num_gap = True
+                after_text = False
                 continue
             if ci or "|" in text:
                 glue = open_br > 0
                 num_gap = True
+                after_text = False
+            pending_space = ""
             for kind, t in _pieces(cell):
                 if kind == "space":
                     num_gap = True
+                    pending_space = t
                     continue
+                sp, pending_space = pending_space, ""
                 if kind in ("num", "mark"):
+                    if "|" not in text and not one_per_line and (out and out[-1].kind == "num" or after_text) \
+                            and sp.count(" ") >= 2 and "\t" not in sp:
+                        for _ in range(sp.count(" ") - 1):  # a cell's width of spaces: an empty cell
+                            out.append(Run("blank", "", li, src="space"))
+                    elif "|" not in text and not one_per_line and ci == 0 and not out_has_line(out, li) \
+                            and sp and sp == cell[:len(sp)] and "\t" not in sp:
+                        for _ in range(sp.count(" ")):  # spaces before a line's first value: empty cells
+                            out.append(Run("blank", "", li, src="space"))
                     if kind == "num" and out and out[-1].kind == "num" and not num_gap \
                             and not out[-1].text.endswith("元") and not t.startswith("-"):
                         out[-1].text += t      # glued digits stay one raw token
                     else:
-                        out.append(Run("num", t, li, spaced=num_gap))
+                        out.append(Run("num", t, li, spaced=num_gap, tight=after_text and not sp))
                     glue = False
                     num_gap = False
+                    after_text = False
                     continue
                 if kind == "enum":
                     out.append(Run("text", t, li))
@@ -314,6 +358,13 @@ def tokens(lines: list[tuple[int, str]], start: int, end: int) -> list[Run]:
                 open_br = max(open_br, 0)
                 glue = True
                 num_gap = True
+                after_text = True
         glue = open_br > 0
         num_gap = True
+        prev_line = fold(text)
     return out
+
+
+def out_has_line(out: list[Run], li: int) -> bool:
+    """Has line ``li`` given a run already?"""
+    return any(r.index == li for r in out[-8:])

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 
 from ocr.model import Line, Page, Source
 
-from . import flattext
+from . import flattext, legacy
 from .align import read_table
+from .layout import TableRow
 from .model import Flag
 from .numbers import fold
 from .tables import Mapped
@@ -29,7 +30,6 @@ from .templates import FORMATS, detect_format, load_spec
 
 _ANNEX_HEAD = re.compile(r"政府信息公开(?:工作)?(?:情况)?统计(?:表|情况表)")
 _UNIT = r"(?:万元|人次|条|件|次|篇|个|人|项|期|场|元)"
-_ANNEX_ROW = re.compile(rf"^(?P<name>.*?[^\d\s|])\s*(?P<unit>{_UNIT})?\s*(?P<vals>(?:-?\d+(?:\.\d+)?\s*)*)$")
 
 
 @dataclass
@@ -70,8 +70,12 @@ def prepare(source: Source) -> TextForms | None:
     taken: set[int] = set()
     if fmt_key in FORMATS:
         fmt = load_spec()[fmt_key]
-        for key, (s, e) in flattext.regions(lines).items():
-            runs = flattext.tokens(lines, s, e)
+        lead_pipe = flattext.leading_pipes(lines)
+        streams = {key: (s, e, flattext.tokens(lines, s, e, lead_pipe))
+                   for key, (s, e) in flattext.regions(lines).items()}
+        # digits glued to their label anywhere: any number of the document may be several cells
+        hints.glued = any(r.tight for _, _, runs in streams.values() for r in runs)
+        for key, (s, e, runs) in streams.items():
             mapped = read_table(fmt, key, runs, lines, hints)
             if mapped.cells or any(f.flag == "ambiguous_row" for f in mapped.flags):
                 out.tables[key] = mapped
@@ -89,50 +93,152 @@ def prepare(source: Source) -> TextForms | None:
     return out
 
 
+_MARK = r"(?:-+|/|\\|无)"
+_VALUE = rf"(?:-?\d+(?:\.\d+)?|{_MARK})"
+_ENUMERATED = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|\([一二三四五六七八九十\d]+\)|\d+[.、](?!\d)|其中|[①-⑳])")
+
+
+def _split_cells(text: str) -> list[str]:
+    f = fold(text).strip()
+    if "|" in f:
+        cells = [c.strip() for c in f.split("|")]
+        while cells and not cells[0]:
+            cells.pop(0)
+        while cells and not cells[-1]:
+            cells.pop()
+        return cells
+    return f.split()
+
+
+def _annex_header(lines: list[tuple[int, str]], start: int) -> tuple[int, int, legacy.Columns, list[str]] | None:
+    """The annex's column header after ``start``: (first line, line after it, columns,
+    header cells). On one line (pipes or spaces), or one cell per line."""
+    for i in range(start, min(start + 12, len(lines))):
+        cells = _split_cells(lines[i][1])
+        if not cells:
+            continue
+        cols = legacy.read_header(TableRow(tuple(cells), lines[i][0]))
+        if cols is not None:
+            return i, i + 1, cols, cells
+        if len(cells) == 1:  # one cell per line: header words on the lines below
+            got, j = list(cells), i + 1
+            while j < len(lines) and len(got) < 7:
+                nxt = _split_cells(lines[j][1])
+                if len(nxt) != 1:
+                    if not nxt:
+                        j += 1
+                        continue
+                    break
+                trial = legacy.read_header(TableRow(tuple(got + nxt), lines[i][0]))
+                if trial is None and legacy._head_key(nxt[0]) is None \
+                        and re.sub(r"\s+", "", nxt[0]) not in legacy._UNIT_HEADS + legacy._CODE_HEADS:
+                    break
+                got += nxt
+                j += 1
+            cols = legacy.read_header(TableRow(tuple(got), lines[i][0]))
+            if cols is not None and len(got) > 1:
+                return i, j, cols, got
+    return None
+
+
 def _annex_rows(lines: list[tuple[int, str]], flags: list[Flag]) -> list[tuple[int, str]]:
-    """The annex after its heading as tab-separated rows, where each printed row
-    gives one indicator, its unit and as many values as the header has measures."""
+    """The annex after its heading as tab-separated rows for ``extract.legacy``: the
+    header is recognised by the annex reader's own header words (``legacy.read_header``)
+    and each printed row — pipes, spaces, one cell per line, or a name glued to its
+    unit and value (``主动公开政府信息数条1017``) — becomes code | name | unit | values.
+    A row whose values cannot be told apart (several measures glued into one digit
+    string, or fewer values than measures with nothing showing which) is not guessed:
+    its cells are left blank and flagged ``ambiguous_row``."""
     sq = [re.sub(r"\s+", "", fold(t)) for _, t in lines]
-    head = next((i for i, s in enumerate(sq) if _ANNEX_HEAD.search(s) and len(s) <= 40), None)
-    if head is None:
+    found = None
+    for i, s in enumerate(sq):
+        if _ANNEX_HEAD.search(s) and len(s) <= 40:
+            found = _annex_header(lines, i)
+            if found is not None:
+                break
+    if found is None:
         return lines
-    hdr = next((i for i in range(head, min(head + 6, len(lines))) if "统计指标" in sq[i] or "指标名称" in sq[i]), None)
-    if hdr is None:
-        return lines
-    header_cells = [c for c in re.split(r"\s*\|\s*|\s+", fold(lines[hdr][1]).strip()) if c]
-    measures = max(1, len(header_cells) - 2)
-    out = list(lines[:hdr]) + [(lines[hdr][0], "\t".join(header_cells))]
-    for i in range(hdr + 1, len(lines)):
+    first, after, cols, header_cells = found
+    measures = len(cols.values)
+    heads = (["代码"] if cols.code is not None else []) + ["统计指标", "单位"] + [h for _, _, h in cols.values]
+    out = list(lines[:first]) + [(lines[first][0], "\t".join(heads))]
+    unit_rx = rf"(?P<unit>{_UNIT})" if cols.unit is not None else r"(?P<unit>(?!))"
+    row_rx = re.compile(rf"^(?P<code>\d{{1,3}}(?=\s*\D))?\s*(?P<name>.*?[^\d\s|.\-/])\s*{unit_rx}?"
+                        rf"\s*(?P<vals>(?:{_VALUE}\s*)*)$") if cols.code is not None else \
+        re.compile(rf"^(?P<code>(?!))?(?P<name>.*?[^\d\s|.\-/])\s*{unit_rx}?\s*(?P<vals>(?:{_VALUE}\s*)*)$")
+
+    def emit(page: int, code: str, name: str, unit: str, vals: list[str], glued: str | None) -> None:
+        if glued is not None:
+            flags.append(Flag("ambiguous_row", f"legacy_stats:{legacy.clean_name(name)}",
+                              f"{glued!r} printed for {measures} measures; values not told apart, not guessed"))
+            vals = [""] * measures
+        cells = ([code] if cols.code is not None else []) + [name, unit] + (vals or [""] * measures)
+        out.append((page, "\t".join(cells)))
+
+    def parse(page: int, text: str) -> bool:
+        f = fold(text).strip()
+        m = row_rx.match(f)
+        if not m:
+            return False
+        name, unit, raw_vals = m.group("name").strip(), m.group("unit") or "", m.group("vals").strip()
+        vals = re.findall(_VALUE, raw_vals)
+        if not vals and not unit and not _ENUMERATED.match(name):
+            return False  # a line of text, not an annex row
+        glued = None
+        if vals and len(vals) != measures:
+            glued = raw_vals
+        emit(page, m.group("code") or "", name, unit, vals, glued)
+        return True
+
+    per_line = len(header_cells) > 1 and all("|" not in lines[k][1] for k in range(first, after)) \
+        and after - first > 1
+    i = after
+    while i < len(lines):
         page, t = lines[i]
         f = fold(t).strip()
         if not f:
-            out.append((page, t))
+            i += 1
             continue
         if "。" in f and len(f) > 30:
-            out.extend(lines[i:])
             break
-        if "|" in f:
-            cells = [c.strip() for c in f.strip("|").split("|")]
-            out.append((page, "\t".join(cells)))
-            continue
-        m = _ANNEX_ROW.match(f)
-        if not m:
+        if per_line:
+            # one cell per line: a name, then its unit and values, blank lines for blank cells
+            j, cells = i + 1, []
+            while j < len(lines):
+                g = fold(lines[j][1]).strip()
+                if g and not re.fullmatch(rf"{_UNIT}|{_VALUE}", g):
+                    break
+                cells.append(g)
+                j += 1
+            while cells and not cells[-1]:
+                cells.pop()
+            unit = cells.pop(0) if cells and re.fullmatch(_UNIT, cells[0]) else ""
+            if unit == "" and cols.unit is not None and cells and cells[0] == "":
+                cells.pop(0)
+            vals = cells
+            if not re.fullmatch(rf"{_VALUE}", f) and (vals or unit or _ENUMERATED.match(f)):
+                emit(page, "", f, unit, vals if len(vals) == measures else [],
+                     None if not vals or len(vals) == measures else " ".join(x or "␣" for x in vals))
+                i = j
+                continue
             out.append((page, t))
+            i += 1
             continue
-        vals = m.group("vals").split()
-        name, unit = m.group("name").strip(), m.group("unit") or ""
-        if len(vals) == 1 and measures > 1 and not re.search(r"\s", m.group("vals").strip()) \
-                and len(vals[0]) > 1 and unit:
-            flags.append(Flag("ambiguous_row", f"legacy_stats:{name}",
-                              f"{vals[0]!r} holds {measures} values glued together; not split"))
-            out.append((page, "\t".join([name, unit] + [""] * measures)))
+        if "|" in f:
+            cells = _split_cells(f)
+            n_cols = (1 if cols.code is not None else 0) + 2 + measures
+            if len(cells) == n_cols:
+                out.append((page, "\t".join(cells)))
+            elif len(cells) == 1 and _ENUMERATED.match(cells[0]):
+                emit(page, "", cells[0], "", [], None)
+            elif not parse(page, " ".join(cells)):
+                out.append((page, t))
+            i += 1
             continue
-        if vals and len(vals) != measures:
-            flags.append(Flag("ambiguous_row", f"legacy_stats:{name}",
-                              f"{len(vals)} values printed for {measures} measures"))
-            out.append((page, "\t".join([name, unit] + [""] * measures)))
-            continue
-        out.append((page, "\t".join([name, unit] + (vals or [""] * measures))))
+        if not parse(page, t):
+            out.append((page, t))
+        i += 1
+    out.extend(lines[i:])
     return out
 
 

@@ -167,14 +167,16 @@ def _allowed(raw: str, col: str, fmt: str) -> bool:
 INF = 10**6
 
 
-def gap_bounds(items: list[Run], n: int, last: bool, soft: bool) -> list[tuple[int, int]] | None:
+def gap_bounds(items: list[Run], n: int, last: bool, soft: bool,
+               exact_lines: bool = False) -> list[tuple[int, int]] | None:
     """How many blank cells each gap of a row may hold — before its first value,
     between two values, after its last — from what the print shows there:
 
     * blank lines of a one-cell-per-line copy: a run of ``b`` blank lines is at
-      least ``b`` cells (blank lines may have been collapsed); no blank line means
-      no blank cell, except after the table's last value, where the blank lines
-      before the next heading hide any;
+      least ``b`` cells (blank lines may have been collapsed), exactly ``b`` where the
+      table shows two blank lines in a row before a value (``exact_lines``: then
+      nothing collapsed them); no blank line means no blank cell, except after the
+      table's last value, where the blank lines before the next heading hide any;
     * empty pipe cells: exactly as many as shown when the count fits the template;
       when there are more than the template has room for they are colspan residue
       and say nothing; when fewer, a shown blank is at least that many cells and the
@@ -201,9 +203,9 @@ def gap_bounds(items: list[Run], n: int, last: bool, soft: bool) -> list[tuple[i
     if "line" in srcs:
         if k + b > n:
             return open_all
-        out = [(s, INF) if s else (0, 0) for s in shown]
-        if last and not shown[-1]:
-            out[-1] = (0, INF)
+        out = [((s, s) if exact_lines else (s, INF)) if s else (0, 0) for s in shown]
+        if last:
+            out[-1] = (shown[-1], INF)
         return out
     if "pipe" in srcs:
         if k + b > n:
@@ -257,7 +259,7 @@ def _splits(s: str, parts: int):
 
 
 def readings(seg: Segment, fmt: str, last: bool = False, split: bool = True,
-             soft: bool = False) -> tuple[list[tuple[str, ...]], str]:
+             soft: bool = False, exact_lines: bool = False) -> tuple[list[tuple[str, ...]], str]:
     """The candidate readings of a row (tuples of raw cell texts, '' = blank) and
     how they were made: printed | split | placed | mixed | none. ``last``: the
     table's last row (blank lines after it are not seen); ``split``: the document
@@ -285,7 +287,7 @@ def readings(seg: Segment, fmt: str, last: bool = False, split: bool = True,
         return [("",) * n], ("printed" if b else "placed")
     out: list[tuple[str, ...]] = []
     how: set[str] = set()
-    bounds = gap_bounds(items, n, last, soft)
+    bounds = gap_bounds(items, n, last, soft, exact_lines)
     if bounds is not None and next(_placements(n, k, bounds), None) is None:
         bounds = [(0, INF)] * (k + 1)  # the print does not fit what its blanks say: they say nothing
     if k <= n and bounds is not None and all(_VALID.match(v) or v in ("-", "/", "--") for v in nums):
@@ -362,6 +364,21 @@ def _soft_trusted(segs: list[Segment]) -> bool:
     return seen
 
 
+def _lines_not_collapsed(segs: list[Segment]) -> bool:
+    """Two blank lines in a row before a value: this copy gives every blank cell its
+    own line (nothing collapsed them)."""
+    for seg in segs:
+        run = 0
+        for x in seg.items:
+            if x.kind == "blank" and x.src == "line":
+                run += 1
+                continue
+            if x.kind == "num" and run >= 2:
+                return True
+            run = 0
+    return False
+
+
 def read_table(fmt: FormatSpec, table: str, runs: list[Run], lines: list[tuple[int, str]],
                hints: Hints) -> Mapped:
     """One flattened table → cells and flags under the spec's keys."""
@@ -374,6 +391,7 @@ def read_table(fmt: FormatSpec, table: str, runs: list[Run], lines: list[tuple[i
         col.flag("extra_row", core(text.split(" ")[0]) or "row",
                  f"a row the format does not have, not stored: {text}", "info")
     soft = _soft_trusted(segs)
+    exact_lines = _lines_not_collapsed(segs)
     last_key = segs[-1].slot.key if segs else None
     chosen: dict[str, tuple[tuple[str, ...], str, Segment]] = {}
     pending: dict[str, list[tuple[str, ...]]] = {}
@@ -383,7 +401,7 @@ def read_table(fmt: FormatSpec, table: str, runs: list[Run], lines: list[tuple[i
         cands, how, fitting = [], "none", []
         for use_soft in ((True, False) if soft else (False,)):
             cands, how = readings(seg, fmt.key, last=seg.slot.key == last_key, split=hints.glued,
-                                  soft=use_soft)
+                                  soft=use_soft, exact_lines=exact_lines)
             fitting = _merge([c for c in cands if _row_ok(table, seg.slot, c, own)])
             if how == "printed" and cands:
                 fitting = cands  # printed as is: a failing identity is the report's, found by the checks

@@ -280,10 +280,18 @@ def tokens(lines: list[tuple[int, str]], start: int, end: int, lead_pipe: bool =
     the document's value rows start with a pipe that stands for nothing
     (``leading_pipes``); otherwise a line that starts with an empty cell and then
     values (a table-4 row without label) starts with a blank cell."""
-    body = [t for _, t in lines[start:end]]
-    nonblank = [t for t in body if t.strip()]
-    single = sum(1 for t in nonblank if len(t.strip().split()) == 1 and "|" not in t)
-    one_per_line = bool(nonblank) and single >= 0.6 * len(nonblank)
+    # one cell per line: more lines hold a value alone than hold a value beside something else
+    value = re.compile(r"-?\d[\d.]*(?:万元|元)?|[-/\\]+")
+    alone = beside = 0
+    for _, t in lines[start:end]:
+        f = fold(t).strip()
+        if not f:
+            continue
+        if "|" not in f and value.fullmatch(f):
+            alone += 1
+        elif re.search(r"(?:^|[\s|])(?:-?\d[\d.]*|[-/])(?=$|[\s|])", f):
+            beside += 1
+    one_per_line = alone > beside
     out: list[Run] = []
     open_br = 0       # an unclosed bracket carries a label over the line end
     glue = False      # the next text piece joins the current text run

@@ -103,6 +103,20 @@ def zero_convention(text: str) -> tuple[str | None, frozenset[str]]:
     return note, frozenset(marks)
 
 
+def _page_number_near(lines: list[tuple[int, str]], marked: list[bool], i: int) -> bool:
+    """A bare number beside a flipbook's page marker is the page's printed number when
+    it agrees with the marker's (``15`` before ``Page 16 - …`` / ``P. 16``); a value of a
+    table that ends a page is not (``13`` before ``- 3 -``: that marker is the printed
+    number itself)."""
+    n = int(lines[i][1].strip())
+    for j in range(max(0, i - 2), min(len(lines), i + 3)):
+        if marked[j] and re.match(r"\s*(?:Page\s+\d|[Pp]\s*\.\s*\d)", lines[j][1]):
+            m = re.search(r"\d{1,4}", lines[j][1])
+            if m and abs(int(m.group()) - n) <= 1:
+                return True
+    return False
+
+
 def clean_lines(lines: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], Hints]:
     """(page, line) pairs without crawler fields, Markdown marks, chrome and page
     markers; a one-line report cut into lines. Blank lines are kept (they can be
@@ -130,7 +144,7 @@ def clean_lines(lines: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], Hi
             hints.removed.append(t.strip())
             continue
         if _BANNER.match(t) or _MD_RULE.match(t) or marked[i] or _CHROME.search(t) \
-                or (near_mark and _BARE_NO.match(t)):
+                or (near_mark and _BARE_NO.match(t) and _page_number_near(expanded, marked, i)):
             if t.strip():
                 hints.removed.append(t.strip())
             continue

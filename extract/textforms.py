@@ -15,6 +15,7 @@ value of it could be read (``annex_unread``), so such a report is never ``ok``.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -110,6 +111,12 @@ def _split_cells(text: str) -> list[str]:
     return f.split()
 
 
+def _header_word(cell: str) -> bool:
+    c = re.sub(r"\s+", "", cell)
+    return c in legacy._INDICATOR_HEADS + legacy._UNIT_HEADS + legacy._CODE_HEADS \
+        or legacy._head_key(c) is not None
+
+
 def _annex_header(lines: list[tuple[int, str]], start: int) -> tuple[int, int, legacy.Columns, list[str]] | None:
     """The annex's column header after ``start``: (first line, line after it, columns,
     header cells). On one line (pipes or spaces), or one cell per line."""
@@ -120,18 +127,11 @@ def _annex_header(lines: list[tuple[int, str]], start: int) -> tuple[int, int, l
         cols = legacy.read_header(TableRow(tuple(cells), lines[i][0]))
         if cols is not None:
             return i, i + 1, cols, cells
-        if len(cells) == 1:  # one cell per line: header words on the lines below
+        if len(cells) == 1 and _header_word(cells[0]):  # one cell per line: header words below
             got, j = list(cells), i + 1
-            while j < len(lines) and len(got) < 7:
+            while j < len(lines) and len(got) < 8:
                 nxt = _split_cells(lines[j][1])
-                if len(nxt) != 1:
-                    if not nxt:
-                        j += 1
-                        continue
-                    break
-                trial = legacy.read_header(TableRow(tuple(got + nxt), lines[i][0]))
-                if trial is None and legacy._head_key(nxt[0]) is None \
-                        and re.sub(r"\s+", "", nxt[0]) not in legacy._UNIT_HEADS + legacy._CODE_HEADS:
+                if len(nxt) != 1 or not _header_word(nxt[0]):
                     break
                 got += nxt
                 j += 1
@@ -139,6 +139,58 @@ def _annex_header(lines: list[tuple[int, str]], start: int) -> tuple[int, int, l
             if cols is not None and len(got) > 1:
                 return i, j, cols, got
     return None
+
+
+def _only_split(raw: str, parts: int) -> tuple[str, ...] | None:
+    """Values glued together (``08`` for two measures): the one way to cut them into
+    ``parts`` printable values, when there is exactly one — the glued string read as
+    one value with the other cells blank counts as a way too."""
+    s = re.sub(r"\s+", "", raw)
+    ok = re.compile(r"-{1,2}|/|-?(?:0|[1-9]\d*)(?:\.\d+)?")
+
+    def cuts(t: str, n: int):
+        if n == 1:
+            if ok.fullmatch(t):
+                yield (t,)
+            return
+        for i in range(1, len(t) - n + 2):
+            if ok.fullmatch(t[:i]):
+                for rest in cuts(t[i:], n - 1):
+                    yield (t[:i],) + rest
+    found = set(itertools.islice(cuts(s, parts), 3))
+    if ok.fullmatch(s) and " " not in raw.strip():
+        found |= {tuple(s if j == i else "" for j in range(parts)) for i in range(parts)}
+    return found.pop() if len(found) == 1 else None
+
+
+def _per_line_row(lines: list[tuple[int, str]], i: int, cols: legacy.Columns,
+                  measures: int) -> tuple[str, str, str, list[str], int] | None:
+    """The row of a one-cell-per-line annex that starts at line ``i``: (code, name,
+    unit, values, the line after it), or None."""
+    at = lambda j: fold(lines[j][1]).strip() if j < len(lines) else None  # noqa: E731
+    code = ""
+    if cols.code is not None and re.fullmatch(r"\d{1,3}", at(i) or ""):
+        code, i = at(i), i + 1
+    name = at(i)
+    if not name or re.fullmatch(rf"{_UNIT}|{_VALUE}", name):
+        return None
+    j = i + 1
+    unit = ""
+    if cols.unit is not None:
+        unit = at(j)
+        if unit is None or not (unit == "" or re.fullmatch(_UNIT, unit)):
+            return None
+        j += 1
+    vals = []
+    for _ in range(measures):
+        v = at(j)
+        if v is None or not (v == "" or re.fullmatch(_VALUE, v)):
+            return None
+        vals.append(v)
+        j += 1
+    if not unit and not any(vals) and not _ENUMERATED.match(name):
+        return None
+    return code, name, unit, vals, j
 
 
 def _annex_rows(lines: list[tuple[int, str]], flags: list[Flag]) -> list[tuple[int, str]]:
@@ -163,7 +215,7 @@ def _annex_rows(lines: list[tuple[int, str]], flags: list[Flag]) -> list[tuple[i
     heads = (["代码"] if cols.code is not None else []) + ["统计指标", "单位"] + [h for _, _, h in cols.values]
     out = list(lines[:first]) + [(lines[first][0], "\t".join(heads))]
     unit_rx = rf"(?P<unit>{_UNIT})" if cols.unit is not None else r"(?P<unit>(?!))"
-    row_rx = re.compile(rf"^(?P<code>\d{{1,3}}(?=\s*\D))?\s*(?P<name>.*?[^\d\s|.\-/])\s*{unit_rx}?"
+    row_rx = re.compile(rf"^(?P<code>\d{{1,3}}(?=\s*\D))?\s*(?P<name>[^\d\s.、].*?[^\d\s|.\-/]|\d+[.、].*?[^\d\s|.\-/])\s*{unit_rx}?"
                         rf"\s*(?P<vals>(?:{_VALUE}\s*)*)$") if cols.code is not None else \
         re.compile(rf"^(?P<code>(?!))?(?P<name>.*?[^\d\s|.\-/])\s*{unit_rx}?\s*(?P<vals>(?:{_VALUE}\s*)*)$")
 
@@ -186,7 +238,14 @@ def _annex_rows(lines: list[tuple[int, str]], flags: list[Flag]) -> list[tuple[i
             return False  # a line of text, not an annex row
         glued = None
         if vals and len(vals) != measures:
-            glued = raw_vals
+            only = _only_split(raw_vals, measures)
+            if only is not None:
+                flags.append(Flag("split_by_identity", f"legacy_stats:{legacy.clean_name(name)}",
+                                  f"printed {raw_vals!r}; the only way to read {measures} values in it: "
+                                  + " | ".join(only), "info"))
+                vals = list(only)
+            else:
+                glued = raw_vals
         emit(page, m.group("code") or "", name, unit, vals, glued)
         return True
 
@@ -202,27 +261,15 @@ def _annex_rows(lines: list[tuple[int, str]], flags: list[Flag]) -> list[tuple[i
         if "。" in f and len(f) > 30:
             break
         if per_line:
-            # one cell per line: a name, then its unit and values, blank lines for blank cells
-            j, cells = i + 1, []
-            while j < len(lines):
-                g = fold(lines[j][1]).strip()
-                if g and not re.fullmatch(rf"{_UNIT}|{_VALUE}", g):
-                    break
-                cells.append(g)
-                j += 1
-            while cells and not cells[-1]:
-                cells.pop()
-            unit = cells.pop(0) if cells and re.fullmatch(_UNIT, cells[0]) else ""
-            if unit == "" and cols.unit is not None and cells and cells[0] == "":
-                cells.pop(0)
-            vals = cells
-            if not re.fullmatch(rf"{_VALUE}", f) and (vals or unit or _ENUMERATED.match(f)):
-                emit(page, "", f, unit, vals if len(vals) == measures else [],
-                     None if not vals or len(vals) == measures else " ".join(x or "␣" for x in vals))
-                i = j
+            # one cell per line, read by position: [code] name, unit, one line per measure
+            # (a blank line a blank cell); a line that does not start such a row is passed on
+            row = _per_line_row(lines, i, cols, measures)
+            if row is None:
+                out.append((page, t))
+                i += 1
                 continue
-            out.append((page, t))
-            i += 1
+            code, name, unit, vals, i = row
+            emit(lines[i - 1][0], code, name, unit, vals, None)
             continue
         if "|" in f:
             cells = _split_cells(f)

@@ -7,26 +7,35 @@ values between two anchors fill the slots of the first. What the text leaves ope
 — blanks that collapsed, blanks that were never visible, digits glued together by
 a crawler — is settled by the identities (勾稽关系) of ``extract.checks``, and only
 when exactly one reading satisfies them; otherwise the row is flagged
-``ambiguous_row`` and nothing is stored. One mechanism serves every form.
+``ambiguous_row`` and only what every reading agrees on is stored. One mechanism
+serves every form.
 
-For one row with ``n`` slots and a segment of ``k`` printed values and ``b``
-explicit blanks (empty ``| |`` cells, blank lines in a one-cell-per-line copy):
+For one row with ``n`` slots and a segment of ``k`` printed values:
 
-* ``k + b == n``: the text says where everything is: taken as printed;
-* ``k == n``: the blanks are layout residue (colspan ``|||``): the values in order;
-* ``k < n``: every reading the template allows — the ``k`` values placed in order
-  among the ``n`` slots (the rest blank), or the glued digit strings split into
-  exactly ``n`` numbers (no leading zeros) — is a candidate; the row's own
-  identity (总计 = the six applicant columns; each 总计 of table 4) filters them,
-  then the column identities of table 3 filter the combinations of all rows;
+* ``k`` values and the blanks shown make exactly ``n`` cells: taken as printed;
+* ``k == n``: the blanks shown are layout residue (colspan ``|||``): the values in order;
+* ``k < n``: every reading the template allows is a candidate — the values placed
+  in order among the slots with as many blank cells in each gap as the print
+  allows there (``gap_bounds``: blank lines of a one-cell-per-line copy, empty pipe
+  cells, spaces a cell wide, or nothing shown at all), or, in a document that glues
+  a label to its value, the glued strings cut into exactly ``n`` printable cells
+  (numbers without a leading zero, zero marks ``—``); the row's own identity
+  (总计 = the six applicant columns; each 总计 of table 4) filters them, then the
+  column identities of table 3 filter the combinations of all rows;
 * ``k > n``: ambiguous.
 
+Where several readings remain, the cells on which all of them agree are stored
+and the others left out (``ambiguous_row`` names them, ``cells_missing`` per cell).
 A reading chosen among several is flagged ``split_by_identity`` (glued digits,
 the glued text kept in the flag) or ``placed_by_identity`` (values placed among
 collapsed blanks), both info. Blanks are then settled once for the table:
 ``zero_by_note`` where the report declares blanks or marks to be 0,
 ``blank_as_zero_by_identity`` where every identity the blank takes part in can be
 evaluated and holds with it as 0; otherwise it stays NULL (``blank_cells``).
+
+Not modelled: a glued row that also dropped blank cells (cells glued *and* blanks
+gone); such a row has either no reading (ambiguous) or, rarely, one that the
+identities accept — table 2, which has no identity, is never settled that way.
 """
 
 from __future__ import annotations

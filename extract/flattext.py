@@ -22,7 +22,12 @@ Steps (pure functions):
 * ``tokens``: a region's lines → ``Run`` items. Whitespace between CJK characters
   joins them (``自 然 人``); ``|`` and line ends separate cells; an enumerator
   (``（三）`` ``1.`` ``一、``) starts a new run, so ``（三）不予公开1.属于国家秘密`` gives
-  two labels; a bracketed note stays inside its label.
+  two labels; a bracketed note stays inside its label. Blank cells are runs that
+  say where they came from (a blank line of a one-cell-per-line copy, an empty pipe
+  cell, spaces a cell wide), so that the alignment can weigh them; a leading pipe
+  is told from an empty first cell by how the document prints its value rows
+  (``leading_pipes``); a number printed right after its label with nothing between
+  is marked ``tight`` (the document glues digits).
 """
 
 from __future__ import annotations

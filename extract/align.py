@@ -207,9 +207,14 @@ def gap_bounds(items: list[Run], n: int, last: bool, soft: bool,
             srcs.add(x.src or "pipe")
     b = sum(shown)
     open_all = [(0, INF)] * (k + 1)
+    if not srcs and vals and all(x.own_line for x in vals):
+        srcs.add("line")  # one cell per line and no blank line: no blank cell (but after the table's end)
     if not srcs:
         return open_all
     if "line" in srcs:
+        if last:  # blank lines after the table's last value: cells or the gap before the next heading
+            b -= shown[-1]
+            shown[-1] = 0
         if k + b > n:
             return open_all
         out = [((s, s) if exact_lines else (s, INF)) if s else (0, 0) for s in shown]

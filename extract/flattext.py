@@ -50,8 +50,11 @@ _MD_HEAD = re.compile(r"^\s*#{1,6}\s*")
 _PAGE_MARK = re.compile(r"^\s*(?:Page\s+\d{1,4}\b.*|[Pp]\s*\.\s*\d{1,4}|第\s*\d{1,4}\s*页(?:\s*共\s*\d+\s*页)?"
                         r"|[-—–]\s*\d{1,4}\s*[-—–])\s*$")
 _BARE_NO = re.compile(r"^\s*\d{1,3}\s*$")
-_CHROME = re.compile(r"(您访问的链接即将离开|是否继续\?|扫一扫在手机|打印本页|关闭窗口|【打印】|【关闭】|"
-                     r"字号[:：]?\s*大\s*中\s*小|^\s*分享到?[:：]?\s*$|^\s*首页\s*[>＞])")
+_CHROME = re.compile(r"(^\s*分享到?[:：]?\s*$|^\s*首页\s*[>＞])")
+# chrome phrases taken out of a line, whatever else it holds (a one-line report holds everything)
+_CHROME_INLINE = re.compile(r"(您访问的链接即将离开[^。\n]{0,40}?是否继续[?？]?|扫一扫在手机(?:上)?打开(?:当前页)?|"
+                            r"打印本页|关闭窗口|【打印】|【关闭】|字号[:：]?\s*大\s*中\s*小|分享到[:：]|"
+                            r"(?<=\s)分享[:：](?=\s))")
 _SECTION_KEYS = ("总体情况", "工作基本情况", "概述", "主动公开政府信息情况", "收到和处理政府信息公开申请",
                  "行政复议、行政诉讼情况", "行政复议行政诉讼情况", "被申请行政复议", "存在的主要问题",
                  "其他需要报告的事项")
@@ -85,6 +88,8 @@ def split_one_line(text: str) -> list[str]:
     t = re.sub(r"(\n(?:#{1,6}\s*)?[一二三四五六七]\s*[、.．][^|\n。]{2,30}?(?:情况|事项|概述))[ \t]*(?=\S)", "\\1\n", t)
     t = re.sub(r"(?<=[。！？])\s*", "\n", t)
     t = re.sub(r"^(.{6,80}?报告)\s+", r"\1\n", t.lstrip(), count=1)
+    # the title after the crawler's fields: '# 关于2020年度政府信息公开情况的报告 本报告根据…'
+    t = re.sub(r"(\n\s*(?:#{1,6}\s*)?[^\n|:：]{6,80}?(?:年度?|工作)[^\n|:：]{0,40}?报告)[ \t]+(?=\S)", r"\1\n", t, count=1)
     out = []
     for ln in t.split("\n"):
         out.extend(_DATE_AT.sub("\n", ln).split("\n"))
@@ -129,6 +134,11 @@ def clean_lines(lines: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], Hi
     hints = Hints()
     expanded: list[tuple[int, str]] = []
     for page, text in lines:
+        if _CHROME_INLINE.search(text):
+            hints.removed.extend(m.group(0) for m in _CHROME_INLINE.finditer(text))
+            text = _CHROME_INLINE.sub(" ", text)
+            if not text.strip():
+                continue
         if len(text) > _LONG_LINE:
             expanded.extend((page, t) for t in split_one_line(text))
         else:
@@ -242,6 +252,7 @@ class Run:
     #                     ``| |`` cell) or 'space' (a run of spaces one cell wide, trusted only where
     #                     the spacing of the whole table agrees with the template)
     tight: bool = False  # num: printed right after label text, no space or pipe between (glued)
+    own_line: bool = False  # num: a one-cell-per-line copy's cell (blank cells there are blank lines)
 
 
 _PIECE = re.compile(
@@ -310,7 +321,7 @@ def tokens(lines: list[tuple[int, str]], start: int, end: int, lead_pipe: bool =
             alone += 1
         elif re.search(r"(?:^|[\s|])(?:-?\d[\d.]*|[-/])(?=$|[\s|])", f):
             beside += 1
-    one_per_line = alone > beside
+    one_per_line = alone > beside and alone >= 2
     out: list[Run] = []
     open_br = 0       # an unclosed bracket carries a label over the line end
     glue = False      # the next text piece joins the current text run
@@ -370,7 +381,8 @@ def tokens(lines: list[tuple[int, str]], start: int, end: int, lead_pipe: bool =
                             and not out[-1].text.endswith("元") and not t.startswith("-"):
                         out[-1].text += t      # glued digits stay one raw token
                     else:
-                        out.append(Run("num", t, li, spaced=num_gap, tight=after_text and not sp))
+                        out.append(Run("num", t, li, spaced=num_gap, tight=after_text and not sp,
+                                       own_line=one_per_line))
                     glue = False
                     num_gap = False
                     after_text = False

@@ -241,6 +241,30 @@ def test_table_value_before_a_page_number_is_kept():
     assert [t for _, t in lines if t.strip()] == ["0 0 0"]
 
 
+def test_one_cell_per_line_row_without_blank_lines():
+    # zoo a, seed 700028: ten values on their own lines, the last group blank (its blank lines merge
+    # with those before the next heading): no blank line among the values means none is blank there
+    # (the values were placed anywhere among the 15 cells: 5 readings, flagged)
+    text = APPEALS_HEAD + "0\n3\n1\n0\n4\n1\n2\n0\n3\n6\n\n\n\n\n\n"
+    cells, flags = _table(text, "appeals")
+    assert [cells[k] for k in APPEAL_KEYS[:10]] == [0, 3, 1, 0, 4, 1, 2, 0, 3, 6]
+    assert not any(f.flag == "ambiguous_row" for f in flags)
+
+
+def test_portal_chrome_inside_a_one_line_report():
+    # zoo e (chrome): '【打印】【关闭】 您访问的链接即将离开… 中山市自然资源局' and '字号：大 中 小 … 本报告根据…
+    # 统计期限…' on one line: the whole line was dropped as chrome, with the sign-off and the period
+    from extract.flattext import clean_lines
+    text = ("标题:关于2020年度政府信息公开情况的报告 发布机构:某局 ==== 正文 ==== # 关于2020年度政府信息公开情况的报告 "
+            "字号：大 中 小 分享到： 扫一扫在手机打开当前页 本报告根据《条例》编制，统计期限自2020年1月1日起至2020年"
+            "12月31日止。" + "全年主动公开政府信息433余条。" * 30 + " 【打印】【关闭】 您访问的链接即将离开“政府门户网站” 是否继续? "
+            "中山市自然资源局 2021年2月27日")
+    lines, hints = clean_lines([(1, text)])
+    kept = [t.strip() for _, t in lines if t.strip()]
+    assert "中山市自然资源局" in kept and any("统计期限" in t for t in kept)
+    assert not any(w in t for t in kept for w in ("字号", "扫一扫", "打印", "即将离开"))
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10**6), form=st.sampled_from(FORMS))
 def test_every_cell_is_read_or_flagged_and_never_wrong_in_ok(seed, form):

@@ -57,7 +57,8 @@ from .templates import FormatSpec, Label, TableSpec, core, enumerator, load_spec
 CAP = 20000          # candidate readings of one row beyond which it is ambiguous
 JOINT_CAP = 200000   # combinations of table-3 rows tried against the column identities
 
-_VALID = re.compile(r"^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:万元|元)?$")
+_VALID = re.compile(r"^-?(?:0|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*)(?:\.\d+)?(?:万元|元)?$")
+MARKS = ("-", "--", "/", "\\", "无")  # zero marks as the token stream carries them (folded)
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def align(slots: list[Slot], runs: list[Run]) -> tuple[list[Segment], list[str]]
 # ------------------------------------------------------------------ readings
 
 def _allowed(raw: str, col: str, fmt: str) -> bool:
-    if raw in ("-", "/", "\\", "--"):
+    if raw in MARKS:
         return True
     if not _VALID.match(raw):
         return False
@@ -291,7 +292,7 @@ def readings(seg: Segment, fmt: str, last: bool = False, split: bool = True,
     nums = [x.text for x in items if x.kind == "num"]
     k, b = len(nums), sum(1 for x in items if x.kind == "blank")
     ok = lambda cand: all(v == "" or _allowed(v, c, fmt) for v, c in zip(cand, cols))  # noqa: E731
-    if k + b == n and k and all(_VALID.match(v) or v in ("-", "/") for v in nums):
+    if k + b == n and k and all(_VALID.match(v) or v in MARKS for v in nums):
         cand = tuple(x.text if x.kind == "num" else "" for x in items)
         if ok(cand):
             return [cand], "printed"
@@ -304,7 +305,7 @@ def readings(seg: Segment, fmt: str, last: bool = False, split: bool = True,
     bounds = gap_bounds(items, n, last, soft, exact_lines)
     if bounds is not None and next(_placements(n, k, bounds), None) is None:
         bounds = [(0, INF)] * (k + 1)  # the print does not fit what its blanks say: they say nothing
-    if k <= n and bounds is not None and all(_VALID.match(v) or v in ("-", "/", "--") for v in nums):
+    if k <= n and bounds is not None and all(_VALID.match(v) or v in MARKS for v in nums):
         for pos in _placements(n, k, bounds):
             cand = [""] * n
             for p, v in zip(pos, nums):
@@ -605,7 +606,7 @@ def _settle_blanks(table: str, col: _Collector, ids: list[Identity], hints: Hint
     new = []
     for c in cells:
         k = (c.table_key, c.row_key, c.col_key)
-        marked = c.raw in ("-", "/", "—", "－", "／") and c.value == 0
+        marked = c.raw in MARKS + ("—", "－", "／") and c.value == 0
         if c.raw == "" and "" in hints.zero_marks or marked and hints.zero_marks - {""}:
             col.flag("zero_by_note", f"{c.row_key}/{c.col_key}",
                      f"printed {c.raw or 'blank'!r}; the report says: {hints.zero_note}", "info")

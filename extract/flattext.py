@@ -259,7 +259,8 @@ _PIECE = re.compile(
     rf"(?P<br>\([^()]*\))"                                   # a bracketed note or enumerator
     rf"|(?P<cnenum>[{_CN_NUM}]+\s*、)"
     rf"|(?P<numenum>\d\s*[.．](?=\s*[{_CJK}]))"
-    rf"|(?P<num>-?(?:\d(?!\s*[.．]\s*[{_CJK}]))+(?:\.\d+)?(?:万元|元)?)"
+    rf"|(?P<num>-?\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?(?:万元|元)?(?![\d,])"    # 1,234 (thousands)
+    rf"|-?(?:\d(?!\s*[.．]\s*[{_CJK}]))+(?:\.\d+)?(?:万元|元)?)"
     rf"|(?P<mark>[-/\\]+)"
     rf"|(?P<sp>\s+)"
     rf"|(?P<txt>[^\s\d()\-/\\]+|[\d])")
@@ -287,6 +288,8 @@ def _pieces(cell: str):
             yield ("mark", t) if t in ("-", "/", "\\", "--") or re.fullmatch(r"-+", t) else ("text", t)
         elif kind == "sp":
             yield "space", t
+        elif t == "无" and not prev_txt.rstrip().endswith(tuple("([")) and (m.end() == len(s) or s[m.end()].isspace()):
+            yield "mark", t   # 无 alone in a cell: 0, as — is
         else:
             yield "text", t
         if kind != "sp":

@@ -265,6 +265,14 @@ def test_portal_chrome_inside_a_one_line_report():
     assert not any(w in t for t in kept for w in ("字号", "扫一扫", "打印", "即将离开"))
 
 
+def test_wu_and_thousands_in_cells():
+    # '无' alone in a cell is 0 like '—' (it was a text run that cut the row); '1,234' is one value
+    cells, _ = _table("行政许可 | 1,234 |\n行政处罚 | 无 |\n行政强制 | 12 |", "proactive")
+    assert cells == {("licensing", "decisions"): 1234, ("penalty", "decisions"): 0, ("coercion", "decisions"): 12}
+    cells, _ = _table("(四)无法提供\n1.本机关不掌握相关政府信息 3 无 无 无 无 无 3", "requests")
+    assert cells[("unable_not_held", "natural_person")] == 3 and cells[("unable_not_held", "business")] == 0
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10**6), form=st.sampled_from(FORMS))
 def test_every_cell_is_read_or_flagged_and_never_wrong_in_ok(seed, form):

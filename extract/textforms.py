@@ -193,6 +193,23 @@ def _per_line_row(lines: list[tuple[int, str]], i: int, cols: legacy.Columns,
     return code, name, unit, vals, j
 
 
+_ONE_VALUE_ROW = re.compile(rf"^.*?[^\d\s|.\-/]\s*\|?\s*{_UNIT}\s*\|?\s*(?:-?\d+(?:\.\d+)?|-+|/|无)\s*\|?$")
+
+
+def _assumed_header(lines: list[tuple[int, str]], sq: list[str]) -> tuple[int, int, legacy.Columns, list[str]] | None:
+    """No header after the annex heading, but rows of a name, a unit and one value
+    (three or more of the first eight lines): the national set's three columns."""
+    for i, s in enumerate(sq):
+        if not (_ANNEX_HEAD.search(s) and len(s) <= 40):
+            continue
+        body = [k for k in range(i + 1, min(i + 30, len(lines))) if sq[k]][:8]
+        if sum(1 for k in body if _ONE_VALUE_ROW.match(fold(lines[k][1]).strip())) >= 3:
+            cells = ["统计指标", "单位", "统计数"]
+            cols = legacy.read_header(TableRow(tuple(cells), lines[body[0]][0]))
+            return body[0], body[0], cols, cells
+    return None
+
+
 def _annex_rows(lines: list[tuple[int, str]], flags: list[Flag]) -> list[tuple[int, str]]:
     """The annex after its heading as tab-separated rows for ``extract.legacy``: the
     header is recognised by the annex reader's own header words (``legacy.read_header``)
@@ -208,12 +225,21 @@ def _annex_rows(lines: list[tuple[int, str]], flags: list[Flag]) -> list[tuple[i
             found = _annex_header(lines, i)
             if found is not None:
                 break
+    assumed = False
     if found is None:
-        return lines
+        found = _assumed_header(lines, sq)
+        if found is None:
+            return lines
+        assumed = True
+        flags.append(Flag("annex_header_assumed", "legacy_stats",
+                          "the annex prints no column header; its rows give a name, a unit and one value "
+                          "each, read as 统计指标 | 单位 | 统计数 (the national indicator set's columns)", "info"))
     first, after, cols, header_cells = found
     measures = len(cols.values)
     heads = (["代码"] if cols.code is not None else []) + ["统计指标", "单位"] + [h for _, _, h in cols.values]
     out = list(lines[:first]) + [(lines[first][0], "\t".join(heads))]
+    if assumed:
+        after = first  # the line the header was assumed before is a row of its own
     unit_rx = rf"(?P<unit>{_UNIT})" if cols.unit is not None else r"(?P<unit>(?!))"
     row_rx = re.compile(rf"^(?P<code>\d{{1,3}}(?=\s*\D))?\s*(?P<name>[^\d\s.、].*?[^\d\s|.\-/]|\d+[.、].*?[^\d\s|.\-/])\s*{unit_rx}?"
                         rf"\s*(?P<vals>(?:{_VALUE}\s*)*)$") if cols.code is not None else \

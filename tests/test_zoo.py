@@ -273,6 +273,20 @@ def test_wu_and_thousands_in_cells():
     assert cells[("unable_not_held", "natural_person")] == 3 and cells[("unable_not_held", "business")] == 0
 
 
+def test_annex_without_a_column_header():
+    # a crawler copy that lost the annex's header row: rows of a name, a unit and one value are read
+    # as the national set's 统计指标 | 单位 | 统计数 (info annex_header_assumed); annex_unread before
+    text = ("某县人民政府2016年政府信息公开工作年度报告\n\n一、概述\n\n2016年，我县认真贯彻落实《条例》。\n\n"
+            "某县人民政府\n2017年1月5日\n\n政府信息公开情况统计表\n一、主动公开情况\n"
+            "（一）主动公开政府信息数 条 1017\n其中：主动公开规范性文件数 条 8\n三、依申请公开情况\n（一）收到申请数 件 —\n")
+    x = read(text)
+    got = {c.row_key: c.value for c in x.cells if c.table_key == "legacy_stats"}
+    assert got == {"主动公开情况/主动公开政府信息数": 1017, "主动公开情况/主动公开政府信息数/主动公开规范性文件数": 8,
+                   "依申请公开情况/收到申请数": 0}
+    assert any(f.flag == "annex_header_assumed" for f in x.flags)
+    assert not any(f.flag == "annex_unread" for f in x.flags)
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10**6), form=st.sampled_from(FORMS))
 def test_every_cell_is_read_or_flagged_and_never_wrong_in_ok(seed, form):

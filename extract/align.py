@@ -400,6 +400,11 @@ def read_table(fmt: FormatSpec, table: str, runs: list[Run], lines: list[tuple[i
     spec: TableSpec = fmt.tables[table]
     slots = template(fmt, table)
     segs, extra = align(slots, runs)
+    if not segs and slots and not slots[0].labels and "" in hints.zero_marks \
+            and any(r.kind == "text" and "总计" in r.text for r in runs):
+        # table 4's header and no value after it, in a report that declares blank cells 0: its one
+        # row is printed blank (a row without label leaves nothing of itself when every cell is blank)
+        segs = [Segment(slots[0], "", [])]
     col = _Collector(spec, "text")
     all_ids = [i for i in identities(fmt) if all(k[0] == table for k in i.operands)]
     for text in extra:

@@ -191,7 +191,7 @@ def _prose(text: str) -> bool:
     if text.count("|") >= 3:
         return False  # pipe residue: a table line however long
     s = _squash(text)
-    values = len(re.findall(r"(?:^|[\s|])(?:-?\d+(?:\.\d+)?|[-/—])(?=$|[\s|])", fold(text)))
+    values = len(re.findall(r"(?:^|[\s|])(?:-?\d+(?:\.\d+)?|[-/—]|无)(?=$|[\s|])", fold(text)))
     return ("。" in s and len(s) > 24) or (len(s) > 60 and values < 3)
 
 

@@ -287,6 +287,26 @@ def test_annex_without_a_column_header():
     assert not any(f.flag == "annex_unread" for f in x.flags)
 
 
+def test_table_4_all_blank_under_a_zero_note():
+    # zoo f, seed 500347 (bench --n 2000 --seed 5): '注：…空白单元格表示数量为0' and every cell of table 4
+    # blank — its label-less row printed as spaces only: the table was reported missing
+    from extract import flattext
+    from extract.align import read_table
+    from extract.templates import load_spec
+    text = "注：本报告表格中空白单元格表示数量为0。\n" + APPEALS_HEAD.replace("\n", " ") + "\n" + " " * 14
+    lines, hints = flattext.clean_lines([(1, t) for t in text.split("\n")])
+    m = read_table(load_spec()["gov2021"], "appeals", flattext.tokens(lines, 1, len(lines)), lines, hints)
+    assert len(m.cells) == 15 and all(c.value == 0 for c in m.cells)
+    assert any(f.flag == "zero_by_note" for f in m.flags)
+
+
+def test_wu_counts_as_a_value_where_tables_are_told_from_prose():
+    # zoo e, seed 500725: table 4 on one line, '… 总计 无 无 无 3 3 无 …': with 无 not counted as a value
+    # the line was taken for prose and the table was reported missing
+    from extract.flattext import _prose
+    assert not _prose(APPEALS_HEAD.replace("\n", " ") + "无 无 无 3 3 无 无 无 无 无 无 无 无 无 无")
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10**6), form=st.sampled_from(FORMS))
 def test_every_cell_is_read_or_flagged_and_never_wrong_in_ok(seed, form):

@@ -7,26 +7,35 @@ values between two anchors fill the slots of the first. What the text leaves ope
 — blanks that collapsed, blanks that were never visible, digits glued together by
 a crawler — is settled by the identities (勾稽关系) of ``extract.checks``, and only
 when exactly one reading satisfies them; otherwise the row is flagged
-``ambiguous_row`` and nothing is stored. One mechanism serves every form.
+``ambiguous_row`` and only what every reading agrees on is stored. One mechanism
+serves every form.
 
-For one row with ``n`` slots and a segment of ``k`` printed values and ``b``
-explicit blanks (empty ``| |`` cells, blank lines in a one-cell-per-line copy):
+For one row with ``n`` slots and a segment of ``k`` printed values:
 
-* ``k + b == n``: the text says where everything is: taken as printed;
-* ``k == n``: the blanks are layout residue (colspan ``|||``): the values in order;
-* ``k < n``: every reading the template allows — the ``k`` values placed in order
-  among the ``n`` slots (the rest blank), or the glued digit strings split into
-  exactly ``n`` numbers (no leading zeros) — is a candidate; the row's own
-  identity (总计 = the six applicant columns; each 总计 of table 4) filters them,
-  then the column identities of table 3 filter the combinations of all rows;
+* ``k`` values and the blanks shown make exactly ``n`` cells: taken as printed;
+* ``k == n``: the blanks shown are layout residue (colspan ``|||``): the values in order;
+* ``k < n``: every reading the template allows is a candidate — the values placed
+  in order among the slots with as many blank cells in each gap as the print
+  allows there (``gap_bounds``: blank lines of a one-cell-per-line copy, empty pipe
+  cells, spaces a cell wide, or nothing shown at all), or, in a document that glues
+  a label to its value, the glued strings cut into exactly ``n`` printable cells
+  (numbers without a leading zero, zero marks ``—``); the row's own identity
+  (总计 = the six applicant columns; each 总计 of table 4) filters them, then the
+  column identities of table 3 filter the combinations of all rows;
 * ``k > n``: ambiguous.
 
+Where several readings remain, the cells on which all of them agree are stored
+and the others left out (``ambiguous_row`` names them, ``cells_missing`` per cell).
 A reading chosen among several is flagged ``split_by_identity`` (glued digits,
 the glued text kept in the flag) or ``placed_by_identity`` (values placed among
 collapsed blanks), both info. Blanks are then settled once for the table:
 ``zero_by_note`` where the report declares blanks or marks to be 0,
 ``blank_as_zero_by_identity`` where every identity the blank takes part in can be
 evaluated and holds with it as 0; otherwise it stays NULL (``blank_cells``).
+
+Not modelled: a glued row that also dropped blank cells (cells glued *and* blanks
+gone); such a row has either no reading (ambiguous) or, rarely, one that the
+identities accept — table 2, which has no identity, is never settled that way.
 """
 
 from __future__ import annotations
@@ -48,7 +57,8 @@ from .templates import FormatSpec, Label, TableSpec, core, enumerator, load_spec
 CAP = 20000          # candidate readings of one row beyond which it is ambiguous
 JOINT_CAP = 200000   # combinations of table-3 rows tried against the column identities
 
-_VALID = re.compile(r"^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:万元|元)?$")
+_VALID = re.compile(r"^-?(?:0|[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d*)(?:\.\d+)?(?:万元|元)?$")
+MARKS = ("-", "--", "/", "\\", "无")  # zero marks as the token stream carries them (folded)
 
 
 @dataclass(frozen=True)
@@ -153,7 +163,7 @@ def align(slots: list[Slot], runs: list[Run]) -> tuple[list[Segment], list[str]]
 # ------------------------------------------------------------------ readings
 
 def _allowed(raw: str, col: str, fmt: str) -> bool:
-    if raw in ("-", "/", "\\", "--"):
+    if raw in MARKS:
         return True
     if not _VALID.match(raw):
         return False
@@ -164,36 +174,125 @@ def _allowed(raw: str, col: str, fmt: str) -> bool:
     return True
 
 
+INF = 10**6
+
+
+def gap_bounds(items: list[Run], n: int, last: bool, soft: bool,
+               exact_lines: bool = False) -> list[tuple[int, int]] | None:
+    """How many blank cells each gap of a row may hold — before its first value,
+    between two values, after its last — from what the print shows there:
+
+    * blank lines of a one-cell-per-line copy: a run of ``b`` blank lines is at
+      least ``b`` cells (blank lines may have been collapsed), exactly ``b`` where the
+      table shows two blank lines in a row before a value (``exact_lines``: then
+      nothing collapsed them); no blank line means no blank cell, except after the
+      table's last value, where the blank lines before the next heading hide any;
+    * empty pipe cells: exactly as many as shown when the count fits the template;
+      when there are more than the template has room for they are colspan residue
+      and say nothing; when fewer, a shown blank is at least that many cells and the
+      row's edges are open;
+    * spaces a cell wide (``soft``): exactly as shown, the end of the line open;
+    * nothing shown (cells joined by single spaces): every gap is open.
+
+    None when the print does not fit that reading at all."""
+    vals = [x for x in items if x.kind == "num"]
+    k = len(vals)
+    shown = [0] * (k + 1)
+    srcs: set[str] = set()
+    g = 0
+    for x in items:
+        if x.kind == "num":
+            g += 1
+        elif x.src != "space" or soft:
+            shown[g] += 1
+            srcs.add(x.src or "pipe")
+    b = sum(shown)
+    open_all = [(0, INF)] * (k + 1)
+    if not srcs and vals and all(x.own_line for x in vals):
+        srcs.add("line")  # one cell per line and no blank line: no blank cell (but after the table's end)
+    if not srcs:
+        return open_all
+    if "line" in srcs:
+        if last:  # blank lines after the table's last value: cells or the gap before the next heading
+            b -= shown[-1]
+            shown[-1] = 0
+        if k + b > n:
+            return open_all
+        out = [((s, s) if exact_lines else (s, INF)) if s else (0, 0) for s in shown]
+        if last:
+            out[-1] = (shown[-1], INF)
+        return out
+    if "pipe" in srcs:
+        if k + b > n:
+            return open_all
+        if k + b == n:
+            return [(s, s) for s in shown]
+        out = [(s, INF) if s else (0, 0) for s in shown]
+        out[0] = (shown[0], INF)
+        out[-1] = (shown[-1], INF)
+        return out
+    # spaces a cell wide
+    if k + b > n:
+        return None
+    out = [(s, s) for s in shown]
+    out[-1] = (shown[-1], INF)
+    return out
+
+
+def _placements(n: int, k: int, bounds: list[tuple[int, int]]):
+    """Slot positions of ``k`` values among ``n`` slots with gap sizes within bounds."""
+    def rec(i: int, pos: int, acc: tuple[int, ...]):
+        if i == k:
+            lo, hi = bounds[k]
+            if lo <= n - pos <= hi:
+                yield acc
+            return
+        lo, hi = bounds[i]
+        room = n - pos - (k - i)
+        for gap in range(lo, min(hi, room) + 1):
+            yield from rec(i + 1, pos + gap + 1, acc + (pos + gap,))
+    yield from rec(0, 0, ())
+
+
+_PIECE_OK = re.compile(r"-{1,2}|/|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:万元|元)?")
+
+
 def _splits(s: str, parts: int):
-    """Every way to cut a glued digit string into ``parts`` numbers."""
+    """Every way to cut a glued string into ``parts`` printable cells: numbers
+    without a leading zero (``0`` alone), a sign, decimals or 元 where they stand,
+    and the zero marks ``-`` ``--`` (``—`` ``——``) between them."""
     if parts == 1:
-        yield (s,)
+        if _PIECE_OK.fullmatch(s):
+            yield (s,)
         return
     for i in range(1, len(s) - parts + 2):
         head = s[:i]
-        if len(head) > 1 and head.startswith("0"):
-            break
+        if not _PIECE_OK.fullmatch(head):
+            continue
         for rest in _splits(s[i:], parts - 1):
             yield (head,) + rest
 
 
-def readings(seg: Segment, fmt: str) -> tuple[list[tuple[str, ...]], str]:
+def readings(seg: Segment, fmt: str, last: bool = False, split: bool = True,
+             soft: bool = False, exact_lines: bool = False) -> tuple[list[tuple[str, ...]], str]:
     """The candidate readings of a row (tuples of raw cell texts, '' = blank) and
-    how they were made: printed | split | placed | mixed | none."""
+    how they were made: printed | split | placed | mixed | none. ``last``: the
+    table's last row (blank lines after it are not seen); ``split``: the document
+    glues digits (a label runs into its first value), so a number may be several
+    cells; ``soft``: spaces a cell wide are empty cells in this table."""
     n = len(seg.slot.keys)
     cols = [c for _, c in seg.slot.keys]
     items = list(seg.items)
-    while items and items[-1].kind == "blank" and sum(1 for x in items if x.kind != "blank") + \
-            sum(1 for x in items if x.kind == "blank") > n:
-        items.pop()
     first = next((x.index for x in items if x.kind == "num"), None)
-    while items and items[0].kind == "blank" and not items[0].spaced and first is not None \
+    while items and items[0].kind == "blank" and items[0].src == "pipe" and first is not None \
             and items[0].index < first:
         items.pop(0)  # empty cells left of a header line's pipes: residue, not this row's blanks
+    if not soft:
+        items = [x for x in items if x.src != "space"]
     nums = [x.text for x in items if x.kind == "num"]
     k, b = len(nums), sum(1 for x in items if x.kind == "blank")
     ok = lambda cand: all(v == "" or _allowed(v, c, fmt) for v, c in zip(cand, cols))  # noqa: E731
-    if k + b == n and k and all(_VALID.match(v) or v in ("-", "/") for v in nums):
+    if k + b == n and k and all(_VALID.match(v) or v in MARKS for v in nums):
         cand = tuple(x.text if x.kind == "num" else "" for x in items)
         if ok(cand):
             return [cand], "printed"
@@ -201,30 +300,13 @@ def readings(seg: Segment, fmt: str) -> tuple[list[tuple[str, ...]], str]:
         return [tuple(nums)], "printed"
     if k == 0:  # a label with no value after it: every cell blank
         return [("",) * n], ("printed" if b else "placed")
-    if k > n:
-        return [], "none"
     out: list[tuple[str, ...]] = []
     how: set[str] = set()
-    # where the print showed blanks: before the first value, between two, after the last
-    gaps_shown, g = [False] * (k + 1), 0
-    for x in items:
-        if x.kind == "num":
-            g += 1
-        else:
-            gaps_shown[g] = True
-    strict = 0 < b and k + b <= n  # shown blanks are real (collapsed, never invented)
-    if all(_VALID.match(v) or v in ("-", "/") for v in nums):
-        for pos in itertools.combinations(range(n), k):
-            if strict:
-                edges = (-1,) + pos + (n,)
-                inserted = [edges[i + 1] - edges[i] - 1 for i in range(k + 1)]
-                # inside the row a shown blank is one or more cells and no blank shown is none;
-                # at either edge a pipe or a line end may have swallowed one, so only a shown
-                # blank counts there
-                inner = zip(inserted[1:-1], gaps_shown[1:-1])
-                if any((ins > 0) != shown for ins, shown in inner) \
-                        or (gaps_shown[0] and inserted[0] == 0) or (gaps_shown[-1] and inserted[-1] == 0):
-                    continue
+    bounds = gap_bounds(items, n, last, soft, exact_lines)
+    if bounds is not None and next(_placements(n, k, bounds), None) is None:
+        bounds = [(0, INF)] * (k + 1)  # the print does not fit what its blanks say: they say nothing
+    if k <= n and bounds is not None and all(_VALID.match(v) or v in MARKS for v in nums):
+        for pos in _placements(n, k, bounds):
             cand = [""] * n
             for p, v in zip(pos, nums):
                 cand[p] = v
@@ -233,29 +315,20 @@ def readings(seg: Segment, fmt: str) -> tuple[list[tuple[str, ...]], str]:
                 how.add("placed")
             if len(out) > CAP:
                 return [], "none"
-    # glued digits: distribute the n slots over the printed tokens
-    lens = [max(1, len(re.match(r"-?(\d*)", v).group(1))) for v in nums]
-    if sum(lens) >= n:
-        for parts in _compositions(n, k, lens):
-            pieces_per: list[list[tuple[str, ...]]] = []
-            for v, p in zip(nums, parts):
-                sign = "-" if v.startswith("-") else ""
-                m = re.fullmatch(r"-?(\d+)((?:\.\d+)?(?:万元|元)?)", v)
-                if not m:
-                    pieces_per.append([(v,)] if p == 1 else [])
-                    continue
-                body, tail = m.group(1), m.group(2)  # a decimal part or unit stays on the last piece
-                ps = [((sign + s[0],) + s[1:-1] + (s[-1] + tail,)) if len(s) > 1 else (sign + s[0] + tail,)
-                      for s in _splits(body, p)]
-                pieces_per.append(ps)
-            for combo in itertools.product(*pieces_per):
-                cand = tuple(x for t in combo for x in t)
-                if len(cand) == n and ok(cand) and all(_allowed(x, c, fmt) for x, c in zip(cand, cols)):
-                    if cand not in out:
-                        out.append(cand)
-                        how.add("split")
-                if len(out) > CAP:
-                    return [], "none"
+    # glued digits: distribute the n slots over the printed tokens (no blanks among them)
+    if split and b == 0 and k < n:
+        lens = [len(re.sub(r"[.元万]", "", v)) for v in nums]
+        if sum(lens) >= n:
+            for parts in _compositions(n, k, lens):
+                pieces_per = [list(_splits(v, p)) for v, p in zip(nums, parts)]
+                for combo in itertools.product(*pieces_per):
+                    cand = tuple(x for t in combo for x in t)
+                    if len(cand) == n and all(_allowed(x, c, fmt) for x, c in zip(cand, cols)):
+                        if cand not in out:
+                            out.append(cand)
+                            how.add("split")
+                    if len(out) > CAP:
+                        return [], "none"
     return out, ("mixed" if len(how) > 1 else (how.pop() if how else "none"))
 
 
@@ -293,28 +366,67 @@ def _row_ok(table: str, slot: Slot, cand: tuple[str, ...], idents: list[Identity
 
 # ---------------------------------------------------------------------- read
 
+def _soft_trusted(segs: list[Segment]) -> bool:
+    """Spaces a cell wide are empty cells in this table when some row shows them and
+    no row shows more cells than the template gives it."""
+    seen = False
+    for seg in segs:
+        k = sum(1 for x in seg.items if x.kind == "num")
+        b = sum(1 for x in seg.items if x.kind == "blank" and x.src == "space")
+        seen = seen or b > 0
+        if b and k + b > len(seg.slot.keys):
+            return False
+    return seen
+
+
+def _lines_not_collapsed(segs: list[Segment]) -> bool:
+    """Two blank lines in a row before a value: this copy gives every blank cell its
+    own line (nothing collapsed them)."""
+    for seg in segs:
+        run = 0
+        for x in seg.items:
+            if x.kind == "blank" and x.src == "line":
+                run += 1
+                continue
+            if x.kind == "num" and run >= 2:
+                return True
+            run = 0
+    return False
+
+
 def read_table(fmt: FormatSpec, table: str, runs: list[Run], lines: list[tuple[int, str]],
                hints: Hints) -> Mapped:
     """One flattened table → cells and flags under the spec's keys."""
     spec: TableSpec = fmt.tables[table]
     slots = template(fmt, table)
     segs, extra = align(slots, runs)
+    if not segs and slots and not slots[0].labels and "" in hints.zero_marks \
+            and any(r.kind == "text" and "总计" in r.text for r in runs):
+        # table 4's header and no value after it, in a report that declares blank cells 0: its one
+        # row is printed blank (a row without label leaves nothing of itself when every cell is blank)
+        segs = [Segment(slots[0], "", [])]
     col = _Collector(spec, "text")
     all_ids = [i for i in identities(fmt) if all(k[0] == table for k in i.operands)]
     for text in extra:
         col.flag("extra_row", core(text.split(" ")[0]) or "row",
                  f"a row the format does not have, not stored: {text}", "info")
+    soft = _soft_trusted(segs)
+    exact_lines = _lines_not_collapsed(segs)
+    last_key = segs[-1].slot.key if segs else None
     chosen: dict[str, tuple[tuple[str, ...], str, Segment]] = {}
     pending: dict[str, list[tuple[str, ...]]] = {}
-    how_of: dict[str, str] = {}
     for seg in segs:
-        cands, how = readings(seg, fmt.key)
         row_keys = {r for r, _ in seg.slot.keys}
         own = [i for i in all_ids if {k[1] for k in i.operands} <= row_keys]
-        fitting = _merge([c for c in cands if _row_ok(table, seg.slot, c, own)])
-        if how == "printed" and cands:
-            fitting = cands  # printed as is: a failing identity is the report's, found by the checks
-        how_of[seg.slot.key] = how
+        cands, how, fitting = [], "none", []
+        for use_soft in ((True, False) if soft else (False,)):
+            cands, how = readings(seg, fmt.key, last=seg.slot.key == last_key, split=hints.glued,
+                                  soft=use_soft, exact_lines=exact_lines)
+            fitting = _merge([c for c in cands if _row_ok(table, seg.slot, c, own)])
+            if how == "printed" and cands:
+                fitting = cands  # printed as is: a failing identity is the report's, found by the checks
+            if fitting:
+                break
         if len(fitting) == 1:
             chosen[seg.slot.key] = (fitting[0], how, seg)
         elif not fitting:
@@ -328,18 +440,19 @@ def read_table(fmt: FormatSpec, table: str, runs: list[Run], lines: list[tuple[i
     if pending:
         _settle_jointly(table, chosen, pending, all_ids, col, spec)
     for key, (cand, how, seg) in chosen.items():
-        if not cand:
+        if not any(v is not None for v in cand):
             continue
-        many = how != "printed"
-        if many:
+        if how != "printed":
             glued = " ".join(x.text for x in seg.items if x.kind == "num")
             n_printed = sum(1 for x in seg.items if x.kind == "num")
             kind = "split_by_identity" if sum(1 for v in cand if v) > n_printed else "placed_by_identity"
-            col.flag(kind, key, f"printed {seg.anchor} {glued!r}; read as {' | '.join(v or '␣' for v in cand)}",
-                     "info")
+            col.flag(kind, key, f"printed {seg.anchor} {glued!r}; read as "
+                     f"{' | '.join('?' if v is None else (v or '␣') for v in cand)}", "info")
         page = lines[seg.items[0].index][0] if seg.items else (lines[0][0] if lines else 1)
-        row = TableRow(tuple(cand), page)
+        row = TableRow(tuple(v or "" for v in cand), page)
         for i, (r, c) in enumerate(seg.slot.keys):
+            if cand[i] is None:
+                continue  # not settled: left out, flagged by its row and as a missing cell
             header = next((x.label for x in spec.cols if x.key == c), c)
             col.add(r, c, row, i, header)
     _settle_blanks(table, col, all_ids, hints)
@@ -360,13 +473,25 @@ def _merge(cands: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
     return out
 
 
+def _common(options: list[tuple[str, ...]]) -> tuple[str | None, ...]:
+    """The cells on which every reading agrees (by value; a blank counted as 0), the
+    others None."""
+    out = []
+    for cells in zip(*options):
+        vals = {_value(x) for x in cells}
+        out.append((cells[0] if len(set(cells)) == 1 else "") if len(vals) == 1 else None)
+    return tuple(out)
+
+
 def _settle_jointly(table: str, chosen: dict, pending: dict[str, list[tuple[str, ...]]],
                     ids: list[Identity], col: _Collector, spec: TableSpec) -> None:
     """Rows with several readings: a reading is kept when it is the only one of its
     row that takes part in some assignment of all rows satisfying every evaluable
     identity. Table 3's column identities are linear and its values are
     non-negative, so the assignments are searched as sums (forward and backward
-    reachable column sums), not one combination at a time."""
+    reachable column sums), not one combination at a time. Where several readings
+    remain, the cells on which all of them agree are settled and the others are left
+    out (the row flagged ``ambiguous_row``, naming them)."""
     if table == "requests":
         feasible = _requests_feasible(chosen, pending, spec)
     else:
@@ -377,11 +502,14 @@ def _settle_jointly(table: str, chosen: dict, pending: dict[str, list[tuple[str,
         if ok is not None and len(ok) == 1:
             chosen[k] = (options[next(iter(ok))], how, seg)
             continue
-        chosen[k] = ((), how, seg)
         why = ("too many combinations to try" if ok is None else
                "no reading fits the identities" if not ok else
                f"{len(ok)} readings fit the row and the identities do not settle which")
-        col.flag("ambiguous_row", k, f"{why}: " + " ".join(x.text or "␣" for x in seg.items))
+        common = _common([options[i] for i in sorted(ok)]) if ok else (None,) * len(seg.slot.keys)
+        chosen[k] = (common, how, seg)
+        open_cols = [c for (_, c), v in zip(seg.slot.keys, common) if v is None]
+        col.flag("ambiguous_row", k, f"{why}: " + " ".join(x.text or "␣" for x in seg.items)
+                 + (f"; not settled: {', '.join(open_cols)}" if len(open_cols) < len(common) else ""))
 
 
 _FRAME = ("new", "carried_in", "results_total", "carried_out")
@@ -483,7 +611,7 @@ def _settle_blanks(table: str, col: _Collector, ids: list[Identity], hints: Hint
     new = []
     for c in cells:
         k = (c.table_key, c.row_key, c.col_key)
-        marked = c.raw in ("-", "/", "—", "－", "／") and c.value == 0
+        marked = c.raw in MARKS + ("—", "－", "／") and c.value == 0
         if c.raw == "" and "" in hints.zero_marks or marked and hints.zero_marks - {""}:
             col.flag("zero_by_note", f"{c.row_key}/{c.col_key}",
                      f"printed {c.raw or 'blank'!r}; the report says: {hints.zero_note}", "info")

@@ -91,13 +91,25 @@ class Extraction:
 
     @property
     def status(self) -> str:
-        if any(not c.ok for c in self.checks) or any(f.severity == "review" for f in self.flags):
-            return "needs_review"
-        return "ok"
+        """The reading's status: ``needs_review`` when a person must look at what was read
+        (a review flag, or an identity failing where some value was OCR'd, so the
+        failure may be the reading's). An identity failing on values read with
+        certainty (text, a PDF's text layer, a web page, Word) is the report's own
+        mistake: a finding (``report_status``), not a doubt about the reading."""
+        return "needs_review" if any(f.severity == "review" for f in self.flags) or \
+            (self.checks_failed and not all_certain(self.cells)) else "ok"
 
     @property
     def checks_failed(self) -> int:
         return sum(1 for c in self.checks if not c.ok)
+
+
+UNCERTAIN_ORIGINS = ("ocr", "mixed")  # read by OCR: a failing identity may be the reading's
+
+
+def all_certain(cells: list[Cell]) -> bool:
+    """Were all values read with certainty (none OCR'd, or each corrected by a person)?"""
+    return not any(c.origin in UNCERTAIN_ORIGINS for c in cells)
 
 
 class NotAReport(Exception):

@@ -16,7 +16,7 @@ import duckdb
 
 from extract import legacy
 from extract.checks import evaluate
-from extract.model import Cell
+from extract.model import Cell, all_certain
 from extract.numbers import parse_cell
 from extract.repairs import Suggestion, suggest
 from extract.templates import load_spec
@@ -68,7 +68,9 @@ def refresh(con: duckdb.DuckDBPyConnection, doc_id: str) -> Outcome:
     orphans = [(cell, why if why.startswith("correction #") else f"correction #{cid} of {cell} not applied: {why}")
                for cid, d, cell, why in wc.orphans(con, doc_id) if d == doc_id]
     failed = sum(1 for c in checks if not c.ok)
-    status = "needs_review" if failed or open_flags or orphans else "ok"
+    # a failing identity is a doubt about the reading only where a value was OCR'd (and not
+    # confirmed by a person); on values read with certainty it is a finding (report_status)
+    status = "needs_review" if (failed and not all_certain(cells)) or open_flags or orphans else "ok"
     wc.store_outcome(con, doc_id, [(c.check_key, c.scope, c.expected, c.actual, c.ok) for c in checks],
                      status, orphans)
     return Outcome(doc_id, None, status, failed, len(orphans))

@@ -439,7 +439,8 @@ def test_any_file_name_and_only_regular_files(tmp_path):
         assert "pipe.txt: not a regular file" in out
         assert rows(db, f"SELECT count(*) FROM runs WHERE run_id = {run} AND finished_at IS NOT NULL") == [(1,)]
     stored = dict(rows(db, "SELECT regexp_extract(source_path, '[^/]+$'), status FROM documents"))
-    assert stored == {"\\xb1\\xa8\\xb8\\xe6.txt": "needs_review", "\x1b[31mred\x1b]0;owned\x07.txt": "ok",
+    # the typo report read from text: ok (its broken identity is a finding, not a doubt)
+    assert stored == {"\\xb1\\xa8\\xb8\\xe6.txt": "ok", "\x1b[31mred\x1b]0;owned\x07.txt": "ok",
                       "good.txt": "ok"}
     fails = _failures(db)
     assert fails["pipe.txt"] == "not a regular file but a pipe (FIFO): only regular files are read"
@@ -477,4 +478,4 @@ def test_ingest_refuses_pipes_and_devices_named_on_the_command_line(tmp_path):
     assert any(f"/dev/fd/{r}: not a regular file but a pipe (FIFO)" in ln for ln in lines)
     assert "empty file" not in out
     assert rows(tmp_path / "i.duckdb", "SELECT source_path, status FROM documents") == [
-        (str(tmp_path) + "/\\xb1\\xa8\\xb8\\xe6.txt", "needs_review")]
+        (str(tmp_path) + "/\\xb1\\xa8\\xb8\\xe6.txt", "ok")]

@@ -75,8 +75,10 @@ def test_a_correction_is_offered_to_the_copy_shown_in_each_and_taken(pdf_and_tex
     con = duckdb.connect(db, read_only=True)
     assert con.execute("SELECT doc_id, from_doc_id, raw, new_raw, corrected_by FROM correction_offers").fetchall() == [
         (txt, pdf, printed, fixed, "李娜")]
-    # the copy still reads what it printed, and is still to review: the person decides
-    assert con.execute("SELECT status FROM documents WHERE doc_id = ?", [txt]).fetchone()[0] == "needs_review"
+    # the copy still reads what it printed (its broken identity a finding of the report, not a
+    # doubt of the reading): the person decides whether to take the correction
+    assert con.execute("SELECT status, report_status FROM documents WHERE doc_id = ?",
+                       [txt]).fetchone() == ("ok", "findings")
     con.close()
 
     shown = _cli("show", txt, "--db", db)

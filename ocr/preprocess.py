@@ -132,10 +132,12 @@ INK_SMOOTH = 0.8   # px σ of the blur before the cells' binary copy on a noisy 
 
 def noise_sigma(gray: np.ndarray) -> float:
     """Noise estimate from the paper: the median absolute Laplacian where the page
-    is light (Immerkaer-style; 0 on a clean render, about 10 with σ=12 noise)."""
-    lap = cv2.Laplacian(gray.astype(np.float32), cv2.CV_32F, ksize=1)
-    paper = gray > 180
-    if paper.sum() < 1000:
+    is light (Immerkaer-style; 0 on a clean render, about 10 with σ=12 noise). The
+    median is taken over every other pixel of every other row: a quarter of a 300 dpi
+    page is two million samples, and the full median cost 70 ms a page."""
+    lap = cv2.Laplacian(gray.astype(np.float32), cv2.CV_32F, ksize=1)[::2, ::2]
+    paper = gray[::2, ::2] > 180
+    if paper.sum() < 250:
         return 0.0
     return float(np.median(np.abs(lap[paper])) * 1.4826 / 2.45)
 

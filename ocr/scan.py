@@ -24,7 +24,7 @@ from . import preprocess
 from .cells import read_cells
 from .strips import assign, cjk_punctuation, join_words, stack
 from .engines import Word, engine
-from .grid import find_grids, ruling_mask
+from .grid import GridTrace, find_grids, ruling_mask
 from .images import MAX_PIXELS, PageRef, load
 from .model import Grid, GridCell, Line, Page
 
@@ -57,11 +57,11 @@ def _timed(timings: dict[str, float], key: str, t0: float) -> float:
     return now
 
 
-def text_image(gray: np.ndarray, binary: np.ndarray, dpi: int, tables: list[tuple[int, int, int, int]]) -> np.ndarray:
+def text_image(gray: np.ndarray, rulings: np.ndarray, tables: list[tuple[int, int, int, int]]) -> np.ndarray:
     """The page with rulings and table areas painted white: only the running
     text is left for the page reading (the cells are read on their own)."""
     out = gray.copy()
-    out[ruling_mask(binary, dpi) > 0] = 255
+    out[rulings > 0] = 255
     for x0, y0, x1, y1 in tables:
         out[max(0, y0 - 4):y1 + 4, max(0, x0 - 4):x1 + 4] = 255
     return out
@@ -195,13 +195,15 @@ def ocr_page(job: PageJob) -> PageResult:
     while True:
         prep = preprocess.prepare(img, dpi)
         t = _timed(timings, "preprocess", t)
-        grids = find_grids(prep.binary, dpi)
+        trace = GridTrace()
+        grids = find_grids(prep.binary, dpi, trace)
+        rulings = ruling_mask(trace.horizontal, trace.vertical)
         tables = [(min(c.box[0] for c in g), min(c.box[1] for c in g),
                    max(c.box[2] for c in g), max(c.box[3] for c in g)) for g in grids]
         t = _timed(timings, "grid", t)
         on_side = not turned and preprocess.sideways_ratio(prep.binary) < preprocess.SIDEWAYS
         if not on_side:
-            words = read_text(eng, text_image(prep.gray, prep.binary, dpi, tables), dpi)
+            words = read_text(eng, text_image(prep.gray, rulings, tables), dpi)
             t = _timed(timings, "text", t)
             if turned or (_mean_conf(words) >= LOW_TEXT_CONFIDENCE and len(words) >= 3) or (not words and grids):
                 break
@@ -209,7 +211,7 @@ def ocr_page(job: PageJob) -> PageResult:
         t = _timed(timings, "orientation", t)
         if rotate == 0 or conf < OSD_MIN_CONFIDENCE:
             if on_side:  # looked turned, but OSD cannot say how: read it as it lies
-                words = read_text(eng, text_image(prep.gray, prep.binary, dpi, tables), dpi)
+                words = read_text(eng, text_image(prep.gray, rulings, tables), dpi)
                 t = _timed(timings, "text", t)
             break
         turned = rotate

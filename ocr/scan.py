@@ -70,16 +70,82 @@ def text_image(gray: np.ndarray, rulings: np.ndarray, tables: list[tuple[int, in
 TEXT_DPI = 200  # pages scanned finer are read for their text at this resolution
 
 
-def read_text(eng, image: np.ndarray, dpi: int) -> list[Word]:
+def read_text(eng, image: np.ndarray, dpi: int, read=None) -> list[Word]:
     """The page's running text, read at no more than ``TEXT_DPI``: on the 300 dpi
     pages of the benchmark, reading at 200 dpi took 13 % less time and misread
-    fewer characters (85 against 95 in 2381); boxes come back in page pixels."""
+    fewer characters (85 against 95 in 2381); boxes come back in page pixels.
+    ``read``: the engine's reading to use (its page reading by default)."""
+    read = read or eng.read_page
     if dpi <= TEXT_DPI * 1.1:
-        return eng.read_page(image)
+        return read(image)
     f = TEXT_DPI / dpi
     small = cv2.resize(image, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
     return [Word(w.text, tuple(int(round(v / f)) for v in w.box), w.confidence, w.line)
-            for w in eng.read_page(small)]
+            for w in read(small)]
+
+
+Box = tuple[int, int, int, int]
+LOST_LINE_CONFIDENCE = 0.6  # a passed-over line read on its own is kept from this mean confidence
+
+
+def lost_lines(words: list[Word], image: np.ndarray, dpi: int) -> list[Box]:
+    """Lines of ink in the text image that no word of the page reading covers.
+
+    Tesseract's block layout (psm 6) sometimes finds no line at all in a lone line
+    of wide-set bold glyphs: a section heading alone under a table, at one scale and
+    not another (四、政府信息公开行政复议… at the foot of a page; the table below it
+    then went to the section before). The bands of ink rows are the page's lines;
+    a band of text height whose ink lies mostly outside every word box was passed
+    over. Pure geometry: boxes in page pixels, padded."""
+    ink = (image < 128).astype(np.uint8)
+    rows = ink.sum(axis=1) >= 2
+    covered = np.zeros_like(ink)
+    pad = max(2, dpi // 100)
+    for w in words:
+        x0, y0, x1, y1 = w.box
+        covered[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad] = 1
+    lo, hi = int(0.06 * dpi), int(0.5 * dpi)   # a line of 6 to 36 pt
+    glyph = (0.05 * dpi) ** 2 / 4              # about the ink of one small glyph
+    out: list[Box] = []
+    y, n = 0, len(rows)
+    while y < n:
+        if not rows[y]:
+            y += 1
+            continue
+        top = y
+        while y < n and rows[y]:
+            y += 1
+        if not lo <= y - top <= hi:
+            continue
+        band = ink[top:y]
+        total = int(band.sum())
+        loose = band & (1 - covered[top:y])
+        left = int(loose.sum())
+        if left < glyph or left < 0.6 * total:
+            continue
+        xs = np.nonzero(loose.any(axis=0))[0]
+        m = max(pad, (y - top) // 3)
+        out.append((max(0, int(xs[0]) - m), max(0, top - m), min(image.shape[1], int(xs[-1]) + 1 + m),
+                    min(n, y + m)))
+    return out
+
+
+def read_lost_lines(words: list[Word], image: np.ndarray, dpi: int, eng) -> tuple[list[Word], int]:
+    """The page's words with the lines it passed over (``lost_lines``) read one by
+    one as single lines (psm 7), and how many were found; each keeps a line
+    number of its own."""
+    found = 0
+    line = max((w.line for w in words), default=-1) + 1
+    out = list(words)
+    for x0, y0, x1, y1 in lost_lines(words, image, dpi):
+        got = read_text(eng, image[y0:y1, x0:x1], dpi, eng.read_line)
+        if not got or float(np.mean([w.confidence for w in got])) < LOST_LINE_CONFIDENCE:
+            continue  # a seal's or a signature's ink, a logo: not a line of text
+        found += 1
+        out.extend(Word(w.text, (w.box[0] + x0, w.box[1] + y0, w.box[2] + x0, w.box[3] + y0),
+                        w.confidence, line) for w in got)
+        line += 1
+    return out, found
 
 
 LINE_HEIGHT = 48  # px: unsure lines are read again at this height
@@ -165,7 +231,7 @@ def is_blank(img: np.ndarray) -> bool:
     """No ink on the page: fewer pixels clearly darker than the paper than a page
     number prints (faint grey text counts as ink). A blank page of a 5,000-page
     PDF costs a render, not an OCR."""
-    gray = img if img.ndim == 2 else img.min(axis=2)
+    gray = img if img.ndim == 2 else cv2.min(cv2.min(img[..., 0], img[..., 1]), img[..., 2])
     paper = int(np.median(gray[::4, ::4]))
     if paper < 128:  # a dark page (a negative, a photo): not for this shortcut
         return False
@@ -203,7 +269,8 @@ def ocr_page(job: PageJob) -> PageResult:
         t = _timed(timings, "grid", t)
         on_side = not turned and preprocess.sideways_ratio(prep.binary) < preprocess.SIDEWAYS
         if not on_side:
-            words = read_text(eng, text_image(prep.gray, rulings, tables), dpi)
+            timage = text_image(prep.gray, rulings, tables)
+            words = read_text(eng, timage, dpi)
             t = _timed(timings, "text", t)
             if turned or (_mean_conf(words) >= LOW_TEXT_CONFIDENCE and len(words) >= 3) or (not words and grids):
                 break
@@ -211,7 +278,8 @@ def ocr_page(job: PageJob) -> PageResult:
         t = _timed(timings, "orientation", t)
         if rotate == 0 or conf < OSD_MIN_CONFIDENCE:
             if on_side:  # looked turned, but OSD cannot say how: read it as it lies
-                words = read_text(eng, text_image(prep.gray, rulings, tables), dpi)
+                timage = text_image(prep.gray, rulings, tables)
+                words = read_text(eng, timage, dpi)
                 t = _timed(timings, "text", t)
             break
         turned = rotate
@@ -223,6 +291,10 @@ def ocr_page(job: PageJob) -> PageResult:
         notes.append(f"red ink lifted out ({prep.seal_pixels} px)")
     if prep.noise >= 4:
         notes.append(f"denoised (σ≈{prep.noise:.0f})")
+    words, lost = read_lost_lines(words, timage, dpi, eng)
+    if lost:
+        notes.append(f"{lost} line(s) the page reading passed over read on their own")
+    t = _timed(timings, "text", t)
     words = reread_unsure(words, prep.gray, eng)
     t = _timed(timings, "reread", t)
     lines = words_to_lines(words)

@@ -367,3 +367,39 @@ def test_a_16_bit_page_reads_as_its_8_bit_original(tmp_path):
     eight = cells("page8.png")
     assert len([c for c in eight if c[2].strip()]) > 100
     assert cells("page16.png") == eight
+
+
+def test_a_heading_the_page_reading_passed_over_is_read_on_its_own():
+    """Regression: on a 300 dpi scan of an office-suite report (``bench.scans``
+    office path, seed 7018, clean, page 3; the foot of that page kept here) the
+    section heading 四、政府信息公开行政复议、行政诉讼情况 stood alone under table 3,
+    and Tesseract's block layout (psm 6) found no line in it at all, at 200 dpi,
+    while psm 7 reads it plainly. Without the heading, table 4 on the next page
+    went to section 三 and was lost (15 cells, ``values without a row label``).
+    The band of ink no word covers is read on its own and noted."""
+    from ocr.scan import PageJob, ocr_page
+
+    path = SAMPLES.parent / "regressions" / "lost_heading_office_299dpi.png"
+    page = ocr_page(PageJob(PageRef(str(path), 0, "image"), 1)).page
+    assert "四、政府信息公开行政复议、行政诉讼情况" in [ln.text for ln in page.lines]
+    assert any("passed over" in n for n in page.notes)
+
+
+def test_lost_lines_are_bands_of_ink_no_word_covers():
+    """The geometry alone: two lines of ink, one covered by a word, one not; a
+    speck and a band taller than any line are not lines."""
+    import numpy as np
+
+    from ocr.engines import Word
+    from ocr.scan import lost_lines
+
+    img = np.full((400, 600), 255, np.uint8)
+    img[50:80, 40:500] = 0      # a line the reading covered
+    img[150:180, 60:300] = 0    # a line it passed over
+    img[250:252, 10:12] = 0     # a speck
+    img[280:400, 100:110] = 0   # a bar taller than a line
+    words = [Word("已读", (40, 50, 500, 80), 0.9, 0)]
+    boxes = lost_lines(words, img, 200)
+    assert len(boxes) == 1
+    x0, y0, x1, y1 = boxes[0]
+    assert x0 <= 60 and x1 >= 300 and y0 <= 150 and y1 >= 180 and y0 > 80

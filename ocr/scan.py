@@ -295,7 +295,7 @@ def ocr_page(job: PageJob) -> PageResult:
     if lost:
         notes.append(f"{lost} line(s) the page reading passed over read on their own")
     t = _timed(timings, "text", t)
-    words = reread_unsure(words, prep.gray, eng)
+    words = reread_unsure(words, timage, eng)  # tables painted out: an unsure line is never re-read into a cell
     t = _timed(timings, "reread", t)
     lines = words_to_lines(words)
     readings = read_cells(prep.gray, prep.ink, grids, dpi, eng)

@@ -403,3 +403,22 @@ def test_lost_lines_are_bands_of_ink_no_word_covers():
     assert len(boxes) == 1
     x0, y0, x1, y1 = boxes[0]
     assert x0 <= 60 and x1 >= 300 and y0 <= 150 and y1 >= 180 and y0 > 80
+
+
+def test_a_table_is_never_read_again_as_running_text():
+    """Regression: a phone photo of a page that is all table (office path, seed
+    7009, ``phone``, page 2). With the table painted out, the page reading found
+    only the paper's grain (hundreds of 'words' at confidence 0.05), and the
+    unsure-line re-reading cropped those lines from the page *with* the table:
+    51 lines of table cells became running text (the document's CER 198 %, its
+    narrative figures garbage). Unsure lines are re-read from the same painted
+    image now."""
+    from ocr.scan import PageJob, ocr_page
+
+    path = SAMPLES.parent / "regressions" / "table_page_phone_photo.jpg"
+    page = ocr_page(PageJob(PageRef(str(path), 0, "image"), 2)).page
+    assert page.grids and len(page.grids[0].cells) > 150
+    x0, y0, x1, y1 = page.grids[0].bbox
+    inside = [ln.text for ln in page.lines
+              if x0 <= (ln.bbox[0] + ln.bbox[2]) / 2 <= x1 and y0 <= (ln.bbox[1] + ln.bbox[3]) / 2 <= y1]
+    assert inside == []

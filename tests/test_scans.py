@@ -422,3 +422,22 @@ def test_a_table_is_never_read_again_as_running_text():
     inside = [ln.text for ln in page.lines
               if x0 <= (ln.bbox[0] + ln.bbox[2]) / 2 <= x1 and y0 <= (ln.bbox[1] + ln.bbox[3]) / 2 <= y1]
     assert inside == []
+
+
+def test_components_fall_back_to_32_bit_labels_on_a_page_of_noise():
+    """Labels are 16-bit while they fit; a page of more than 65,535 pieces of ink
+    is labelled in 32 bits, not refused, and both give the same pieces."""
+    import cv2
+    import numpy as np
+
+    from ocr.grid import components
+
+    dots = np.zeros((1200, 1200), np.uint8)
+    dots[::4, ::4] = 255
+    n, labels, stats = components(dots, 8)
+    assert n == 300 * 300 + 1 and labels.dtype == np.int32
+    page = np.zeros((300, 400), np.uint8)
+    cv2.putText(page, "reportdb 2024", (10, 150), cv2.FONT_HERSHEY_SIMPLEX, 2, 255, 3)
+    n16, l16, s16 = components(page, 8)
+    n32, l32, s32, _ = cv2.connectedComponentsWithStats(page, connectivity=8, ltype=cv2.CV_32S)
+    assert l16.dtype == np.uint16 and n16 == n32 and (s16 == s32).all() and (l16 == l32).all()

@@ -1,9 +1,10 @@
 """Scanned pages: one page image in, one ``Page`` out — the OCR recipe.
 
-    load → clean up (seal, flatten, denoise, straighten) → find ruled tables →
-    on its side? (ask OSD first) → paint tables and rulings out → read the text
-    (psm 6) → upright? (else turn the page and start again) → text lines → read
-    the table cells → Page
+    load (a photographed sheet flattened) → clean up (seal, flatten, denoise,
+    straighten) → find ruled tables → on its side? (ask OSD first) → paint tables
+    and rulings out → read the text (psm 6; not at all where no ink is left) →
+    upright? (else turn the page and start again) → lines the reading passed over,
+    each alone (psm 7) → unsure lines again → text lines → read the table cells → Page
 
 ``ocr_page`` is a pure function of a picklable ``PageJob`` (it loads its own
 image and creates its engine by name), so pages run in this process, in a pool

@@ -134,14 +134,21 @@ def drop_glyph_strokes(v: np.ndarray, h: np.ndarray, binary: np.ndarray, dpi: in
     * a real column boundary lines up with rulings in other rows, or runs long; a
       short run that nothing lines up with, and that has ink beside it on some of
       its rows (the strokes that cross 申's middle stroke), is a glyph's."""
-    n, labels, stats = components(v, 8)
+    bx, by, bw, bh = cv2.boundingRect(v)  # the labelling only where rulings are (a few % of a page)
+    if not bw:
+        return v
+    n, labels, stats = components(v[by:by + bh, bx:bx + bw], 8)
     if n <= 1:
         return v
+    stats = stats.copy()
+    stats[:, 0] += bx
+    stats[:, 1] += by
     gap, band = 2, max(3, int(round(0.025 * dpi)))
     tol = max(3, int(round(0.02 * dpi)))
     short = int(0.6 * dpi)
     height, width = binary.shape
-    centres = [stats[i][0] + stats[i][2] / 2 for i in range(n)]
+    centres = stats[:, 0] + stats[:, 2] / 2
+    centres[0] = np.inf  # the background lines up with nothing
     dropped = np.zeros(n, bool)
     for i in range(1, n):
         x, y, w, hh, _ = stats[i]
@@ -155,14 +162,16 @@ def drop_glyph_strokes(v: np.ndarray, h: np.ndarray, binary: np.ndarray, dpi: in
         right = (binary[y:y + hh, min(width, x + w + gap):min(width, x + w + gap + band)] > 0).sum(axis=1) >= 2
         both = (left & right)[rows].mean()
         either = (left | right)[rows].mean()
-        alone = hh < short and not any(abs(centres[j] - centres[i]) <= tol for j in range(1, n) if j != i)
+        alone = hh < short and int(np.count_nonzero(np.abs(centres - centres[i]) <= tol)) <= 1  # itself only
         if both > GLYPH_BOTH or (alone and either > GLYPH_ALONE):
             dropped[i] = True
     if not dropped.any():
         return v
     keep = np.where(dropped, 0, 255).astype(np.uint8)
     keep[0] = 0
-    return cv2.bitwise_and(v, keep[labels])
+    out = v.copy()
+    out[by:by + bh, bx:bx + bw] = keep[labels]
+    return out
 
 
 def table_boxes(h: np.ndarray, v: np.ndarray, dpi: int) -> list[Box]:
@@ -170,10 +179,12 @@ def table_boxes(h: np.ndarray, v: np.ndarray, dpi: int) -> list[Box]:
     eighth of an inch high (one row: a table's last row alone at the top of a page),
     with both horizontal and vertical rulings in them."""
     grid = cv2.dilate(cv2.bitwise_or(h, v), np.ones((3, 3), np.uint8))
-    n, _, stats = components(grid, 8)
+    bx, by, bw, bh = cv2.boundingRect(grid)  # labelled only where the rulings are
+    n, _, stats = components(grid[by:by + bh, bx:bx + bw], 8) if bw else (0, None, None)
     out = []
     for i in range(1, n):
         x, y, w, hh, _ = stats[i]
+        x, y = x + bx, y + by
         if w < dpi or hh < dpi / 8:
             continue
         if v[y:y + hh, x:x + w].any() and h[y:y + hh, x:x + w].any():

@@ -32,8 +32,9 @@ from .numbers import chinese_to_int, fold
 _PAGE_NO = re.compile(
     r"^\s*(?:[-—–－~]\s*\d{1,4}\s*[-—–－~]|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
     r"|\d{1,4}\s*/\s*\d{1,4}|[Pp]\s*\.\s*\d{1,4}|Page\s+\d{1,4}\b.*)\s*$")
-# at a page's edge: a bare number, or one whose other dash OCR lost (``- 1 -`` read as ``-1``)
-_BARE_NO = re.compile(r"^\s*[-—–－~.·]?\s*\d{1,4}\s*[-—–－~.·]?\s*$")  # OCR: "- 1 -" → ".1"
+# at a page's edge: a bare number, or one whose other dash OCR lost (``- 1 -`` read as ``.1``),
+# or one between dashes with a glyph misread beside it (``- 1 -`` read as ``-1工-``)
+_BARE_NO = re.compile(r"^\s*(?:[-—–－~.·]?\s*\d{1,4}\s*[-—–－~.·]?|[-—–－~]\s*\d{1,4}\s*[^\d\s]?\s*[-—–－~])\s*$")
 _TITLE_LIKE = re.compile(r"^.{0,40}(政府信息公开|政务公开|信息公开).{0,20}报告$")
 _EDGE = 2  # lines at the top and the bottom of a page where furniture sits
 
@@ -230,7 +231,10 @@ def stream(pages: list[Page]) -> list[object]:
                     wrapped = ln.bbox[2] >= margins[1] - short * width
                     indent = ln.bbox[0] >= margins[0] + 0.03 * width
                     left, right = ln.bbox[0] - margins[0], margins[1] - ln.bbox[2]
-                    centred = min(left, right) > 0.02 * width and abs(left - right) <= 0.04 * width
+                    # paper on both sides, about as much left as right: a body line indented
+                    # two characters that ends one short of the margin is not (its right gap,
+                    # 2 % of the width on an OCR'd page, moved by the box of one glyph)
+                    centred = min(left, right) > 0.04 * width and abs(left - right) <= 0.04 * width
                 items.append(_Text(ln.text.strip(), page.number, wrapped, indent, centred))
     return items
 

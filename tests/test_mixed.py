@@ -49,3 +49,16 @@ def test_a_page_number_that_lost_a_dash_is_still_furniture():
     kept, removed = strip_furniture(pages)
     assert removed == [(1, "-1"), (2, "2-")]
     assert any("安全生产信息1条" in b.text for b in blocks(stream(kept)))
+
+
+def test_a_page_number_with_a_misread_glyph_between_its_dashes_is_furniture():
+    # regression (the seal scan, its text read at about 180 dpi): page 1's "- 1 -" came
+    # back "-1工-" and again kept the two halves of a page-split sentence apart; a line of
+    # text between dashes at the page's edge is not
+    from extract.layout import blocks, stream, strip_furniture
+    from ocr.model import Line, Page
+    pages = [Page(1, [Line("一、总体情况"), Line("涉及财政预决算76条、安全生产信"), Line("-1工-")]),
+             Page(2, [Line("息129条；政务新媒体发布信息277多篇。"), Line("-报告-"), Line("-2-")])]
+    kept, removed = strip_furniture(pages)
+    assert removed == [(1, "-1工-"), (2, "-2-")]
+    assert any("安全生产信息129条" in b.text for b in blocks(stream(kept)))

@@ -103,13 +103,13 @@ def suppress_red(img: np.ndarray) -> tuple[np.ndarray, int]:
     if img.ndim == 2:
         return img, 0
     hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV)
-    h, s, v = cv2.split(hsv)
-    red = ((h <= 12) | (h >= 165)) & (s >= 70) & (v >= 60)
+    # red: hue within 12 of 0 (OpenCV's hues run 0–179), saturated and not dark
+    red = cv2.bitwise_or(cv2.inRange(hsv, (0, 70, 60), (12, 255, 255)),
+                         cv2.inRange(hsv, (165, 70, 60), (255, 255, 255)))
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-    n = int(red.sum())
+    n = cv2.countNonZero(red)
     if n:
-        gray = gray.copy()
-        gray[red] = img[..., 2][red]
+        cv2.copyTo(np.ascontiguousarray(img[..., 2]), red, gray)
     return gray, n
 
 

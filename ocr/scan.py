@@ -62,8 +62,7 @@ def _timed(timings: dict[str, float], key: str, t0: float) -> float:
 def text_image(gray: np.ndarray, rulings: np.ndarray, tables: list[tuple[int, int, int, int]]) -> np.ndarray:
     """The page with rulings and table areas painted white: only the running
     text is left for the page reading (the cells are read on their own)."""
-    out = gray.copy()
-    out[rulings > 0] = 255
+    out = cv2.max(gray, rulings)  # rulings are 255 where they are, 0 elsewhere
     for x0, y0, x1, y1 in tables:
         out[max(0, y0 - 4):y1 + 4, max(0, x0 - 4):x1 + 4] = 255
     return out
@@ -77,8 +76,7 @@ def text_ink(binary: np.ndarray, rulings: np.ndarray, tables: list[tuple[int, in
     page that is all table has none, and is not read for running text: Tesseract
     read the grain of a photographed sheet's paper as hundreds of 'words' at
     confidence 0.05, and their re-reading took 17 s of a page."""
-    ink = binary.copy()
-    ink[rulings > 0] = 0
+    ink = cv2.subtract(binary, rulings)  # both 0 or 255: no ink where a ruling is
     for x0, y0, x1, y1 in tables:
         ink[max(0, y0 - 4):y1 + 4, max(0, x0 - 4):x1 + 4] = 0
     rim = max(1, dpi // 10)
@@ -93,7 +91,8 @@ TEXT_LINE_PX = 28    # px: lines of running text are read about this high, not s
 def ink_bands(image: np.ndarray, dpi: int) -> list[tuple[int, int]]:
     """The bands of inked rows (two dark pixels or more) of a text image that are
     a line of text high (6 to 36 pt), top to bottom: its lines."""
-    rows = (image < 128).sum(axis=1) >= 2
+    dark = cv2.threshold(image, 127, 1, cv2.THRESH_BINARY_INV)[1]  # 1 where darker than 128
+    rows = cv2.reduce(dark, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() >= 2
     edges = np.flatnonzero(np.diff(np.concatenate(([0], rows.astype(np.int8), [0]))))
     lo, hi = int(0.06 * dpi), int(0.5 * dpi)
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]) if lo <= b - a <= hi]
@@ -160,7 +159,7 @@ def lost_lines(words: list[Word], image: np.ndarray, dpi: int) -> list[Box]:
     then went to the section before). The bands of ink rows are the page's lines;
     a band of text height whose ink lies mostly outside every word box was passed
     over. Pure geometry: boxes in page pixels, padded."""
-    ink = (image < 128).astype(np.uint8)
+    ink = cv2.threshold(image, 127, 1, cv2.THRESH_BINARY_INV)[1]  # 1 where darker than 128
     covered = np.zeros_like(ink)
     pad = max(2, dpi // 100)
     for w in words:

@@ -263,7 +263,8 @@ def page_scan(page, max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, int] | No
     render it and 60 ms to tell a grey page from a colour one, and rendering at the
     nearest whole dpi resampled the scan (2481 px wide at 300 dpi came back 2473 px
     at 299). None for any other page (text or drawings on it, several images, a turned
-    or cropped image, a mask or transparency, a page /Rotate): those are rendered."""
+    or cropped image, a mask or transparency, a 1-bit, CMYK or palette image, a page
+    /Rotate): those are rendered."""
     import pypdfium2.raw as raw
 
     objects = list(itertools.islice(page.get_objects(), 2))  # one is all it may have
@@ -276,7 +277,14 @@ def page_scan(page, max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, int] | No
         return None
     try:
         px_w, px_h = image.get_px_size()
+        meta = image.get_metadata()
     except Exception:  # an image pdfium cannot size: rendered instead
+        return None
+    # 8 bits a component, grey or RGB; a 1-bit fax image or stencil mask (painted in a colour
+    # of the page's choosing), CMYK, a palette or a spot colour is left to the renderer
+    if meta.bits_per_pixel not in (8, 24) or meta.colorspace not in (
+            raw.FPDF_COLORSPACE_DEVICEGRAY, raw.FPDF_COLORSPACE_CALGRAY, raw.FPDF_COLORSPACE_DEVICERGB,
+            raw.FPDF_COLORSPACE_CALRGB, raw.FPDF_COLORSPACE_ICCBASED):
         return None
     dpi = int(round(px_w / (width / 72)))
     if px_w * px_h > max_pixels or min(px_w, px_h) < MIN_IMAGE_SIDE or abs(px_h / (height / 72) - dpi) > 2:

@@ -241,7 +241,7 @@ def test_a_pdf_page_that_is_one_scan_is_decoded_not_rendered(tmp_path):
     """A page that is one upright image over the whole page gives the scan's own
     pixels at the scan's resolution (losslessly stored here, so exactly them); a grey
     scan stored as RGB comes back one channel, a colour one keeps its colour; a page
-    with anything more on it is rendered as before."""
+    with anything more on it, or a 1-bit image, is rendered as before."""
     import numpy as np
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
@@ -274,6 +274,16 @@ def test_a_pdf_page_that_is_one_scan_is_decoded_not_rendered(tmp_path):
             doc.close()
         rendered, _ = render_pdf_page(str(pdf), 1)
         assert rendered.ndim == (2 if name != "colour" else 3)
+    # a 1-bit fax image (CCITT G4, as Pillow writes a bilevel page) is left to the renderer
+    from PIL import Image
+    Image.fromarray(grey > 127).convert("1").save(tmp_path / "fax.pdf", resolution=100)
+    doc = pdfium.PdfDocument(str(tmp_path / "fax.pdf"))
+    try:
+        assert page_scan(doc[0]) is None
+    finally:
+        doc.close()
+    fax, _ = render_pdf_page(str(tmp_path / "fax.pdf"), 0)
+    assert abs(float((fax > 127).mean()) - float((grey > 127).mean())) < 0.02
 
 
 def test_decompression_bomb_is_refused(tmp_path):
